@@ -1,0 +1,75 @@
+"""deltaprop: neural networks trained by explicit backpropagation.
+
+The forward pass ``z = W a + b``, ``a = f(z)``; the backward pass by the delta rule
+``δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹``; gradients ``∂E/∂W = δ aᵀ``; and a gradient-descent step — in NumPy,
+vectorised over the batch, every number inspectable.
+"""
+
+from .activations import Activation, available_activations, get_activation, register_activation
+from .callbacks import Callback, EarlyStopping, LambdaCallback
+from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
+from .losses import Loss, available_losses, get_loss, output_delta
+from .network import Dense, ForwardPass, Gradients, Network
+from .optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSProp,
+    available_optimizers,
+    get_optimizer,
+)
+from .schedules import (
+    Constant,
+    ExponentialDecay,
+    InverseScaling,
+    ReduceOnPlateau,
+    Schedule,
+    StepDecay,
+    get_schedule,
+)
+from .training import DivergenceError, History, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Callback",
+    "Constant",
+    "Dense",
+    "DivergenceError",
+    "EarlyStopping",
+    "ExponentialDecay",
+    "ForwardPass",
+    "GradcheckResult",
+    "Gradients",
+    "History",
+    "InverseScaling",
+    "LambdaCallback",
+    "Loss",
+    "Network",
+    "Optimizer",
+    "RMSProp",
+    "ReduceOnPlateau",
+    "SGD",
+    "Schedule",
+    "StepDecay",
+    "available_activations",
+    "available_losses",
+    "available_optimizers",
+    "fit",
+    "get_activation",
+    "get_loss",
+    "get_optimizer",
+    "get_schedule",
+    "gradcheck",
+    "numeric_gradients",
+    "output_delta",
+    "register_activation",
+]

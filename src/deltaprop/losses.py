@@ -1,0 +1,171 @@
+"""Loss functions ``J(o, t)``, their gradients ``∂J/∂o``, and the output delta ``δᴸ = ∂J/∂zᴸ``.
+
+Shapes: outputs ``o`` and targets ``t`` are ``(n, k)``. ``value`` returns the batch error
+``E = (1/n) Σᵢ J(oᵢ, tᵢ)``; ``gradient`` returns the per-sample ``∂J/∂o`` (not divided by ``n``:
+the ``1/n`` of the batch mean is applied once, when gradients are formed from deltas).
+
+=================  ==========================================  =================================
+name               J(o, t) for one sample                      ∂J/∂o
+=================  ==========================================  =================================
+squared_error      ½ Σₖ (oₖ − tₖ)²     (the tutorials' ½)       o − t
+mse                (1/k) Σₖ (oₖ − tₖ)²                          2(o − t)/k
+log_loss           −Σₖ [tₖ log oₖ + (1 − tₖ) log(1 − oₖ)]       (o − t) / (o(1 − o))
+cross_entropy      −Σₖ tₖ log oₖ                                −t / o
+=================  ==========================================  =================================
+
+Logarithms are taken of outputs clipped to ``[ε, 1 − ε]`` (ε = machine epsilon of the dtype), so
+a saturated output gives a large finite loss, never ``log(0)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import Activation
+
+Array = np.ndarray
+
+
+def _clip(o: Array) -> Array:
+    eps = np.finfo(o.dtype).eps if np.issubdtype(o.dtype, np.floating) else 1e-15
+    return np.clip(o, eps, 1 - eps)
+
+
+def _squared_error(o, t):
+    d = o - t
+    return 0.5 * np.einsum("ij,ij->", d, d) / o.shape[0]
+
+
+def _squared_error_grad(o, t, out):
+    return np.subtract(o, t, out=out)
+
+
+def _mse(o, t):
+    d = o - t
+    return np.einsum("ij,ij->", d, d) / d.size
+
+
+def _mse_grad(o, t, out):
+    np.subtract(o, t, out=out)
+    out *= 2.0 / o.shape[1]
+    return out
+
+
+def _log_loss(o, t):
+    c = _clip(o)
+    return -(np.einsum("ij,ij->", t, np.log(c)) + np.einsum("ij,ij->", 1 - t, np.log1p(-c))) / (
+        o.shape[0]
+    )
+
+
+def _log_loss_grad(o, t, out):
+    c = _clip(o)
+    np.subtract(o, t, out=out)
+    out /= c * (1 - c)
+    return out
+
+
+def _cross_entropy(o, t):
+    return -np.einsum("ij,ij->", t, np.log(_clip(o))) / o.shape[0]
+
+
+def _cross_entropy_grad(o, t, out):
+    np.divide(t, _clip(o), out=out)
+    np.negative(out, out=out)
+    return out
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss: ``value(o, t)`` is the batch mean, ``gradient(o, t)`` the per-sample ``∂J/∂o``."""
+
+    name: str
+    value_fn: Callable[[Array, Array], float]
+    gradient_fn: Callable[[Array, Array, Array], Array]
+    formula: str
+    gradient_formula: str
+    fused_activation: str | None = None
+
+    def value(self, o: Array, t: Array) -> float:
+        """Batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``."""
+        return float(self.value_fn(o, t))
+
+    def gradient(self, o: Array, t: Array, out: Array | None = None) -> Array:
+        """Per-sample ``∂J/∂o``, shape ``(n, k)``."""
+        return self.gradient_fn(o, t, np.empty_like(o) if out is None else out)
+
+    def has_shortcut(self, activation: Activation) -> bool:
+        """Whether ``δᴸ = o − t`` holds for this loss after ``activation``."""
+        return self.fused_activation == activation.name
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        # The shortcut δ = o − t is valid for exactly three (activation, loss) pairs, because in
+        # each the activation's derivative cancels the loss's denominator:
+        #   identity + squared_error: ∂J/∂o = o − t and f' = 1;
+        #   sigmoid + log_loss:       (o − t)/(o(1 − o)) · o(1 − o) = o − t;
+        #   softmax + cross_entropy:  Σᵢ (−tᵢ/oᵢ) oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ = oⱼ − tⱼ (Σ t = 1).
+        Loss("squared_error", _squared_error, _squared_error_grad, "½ Σ (o − t)²", "o − t",
+             "identity"),
+        Loss("mse", _mse, _mse_grad, "(1/k) Σ (o − t)²", "2(o − t)/k"),
+        Loss("log_loss", _log_loss, _log_loss_grad, "−Σ [t log o + (1 − t) log(1 − o)]",
+             "(o − t) / (o(1 − o))", "sigmoid"),
+        Loss("cross_entropy", _cross_entropy, _cross_entropy_grad, "−Σ t log o", "−t / o",
+             "softmax"),
+    )
+}
+
+_ALIASES = {
+    "squared": "squared_error",
+    "sse": "squared_error",
+    "mean_squared_error": "mse",
+    "binary_cross_entropy": "log_loss",
+    "bce": "log_loss",
+    "categorical_cross_entropy": "cross_entropy",
+    "softmax_cross_entropy": "cross_entropy",
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look a loss up by name, or pass a :class:`Loss` through."""
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"loss must be a name (str), got {type(name).__name__}")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(sorted(LOSSES))}")
+    return LOSSES[key]
+
+
+def output_delta(
+    loss: Loss,
+    activation: Activation,
+    z: Array,
+    o: Array,
+    t: Array,
+    out: Array | None = None,
+    use_shortcut: bool = True,
+) -> Array:
+    """The output-layer delta ``δᴸ = ∂J/∂zᴸ``, shape ``(n, k)``, one row per sample.
+
+    General form (any pair): ``δᴸ = J_f(zᴸ)ᵀ ∂J/∂o``, which for an element-wise ``f`` is
+    ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
+    the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
+    """
+    if out is None:
+        out = np.empty_like(o)
+    if use_shortcut and loss.has_shortcut(activation):
+        return np.subtract(o, t, out=out)
+    loss.gradient(o, t, out=out)
+    return activation.vjp(z, o, out, out=out)
+
+
+def available_losses() -> list[str]:
+    """Names of every loss."""
+    return sorted(LOSSES)

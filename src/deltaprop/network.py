@@ -1,0 +1,408 @@
+"""A multi-layer network of dense layers: the forward pass, and the backward pass by the delta rule.
+
+Notation (the tutorials'), for layers ``l = 1 … L`` and a batch of ``n`` samples in rows:
+
+- ``Wˡ`` has shape ``(units_l, units_{l−1})``; ``Wˡ[i, j]`` joins neuron ``j`` of layer ``l − 1``
+  to neuron ``i`` of layer ``l``. ``bˡ`` has shape ``(units_l,)`` or is absent.
+- forward:  ``zˡ = Wˡ aˡ⁻¹ + bˡ``,  ``aˡ = f(zˡ)``,  ``a⁰ = x``.  In rows: ``Z = A Wᵀ + b``.
+- output delta: ``δᴸ = ∂J/∂zᴸ`` (see :func:`deltaprop.losses.output_delta`).
+- delta rule:  ``δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹``.  In rows: ``Δˡ = (Δˡ⁺¹ Wˡ⁺¹) ⊙ f'(Zˡ)``.
+- gradients of the batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``:
+  ``∂E/∂Wˡ = (1/n) Σᵢ δˡᵢ (aˡ⁻¹ᵢ)ᵀ = (1/n) (Δˡ)ᵀ Aˡ⁻¹`` and ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``.
+
+Deltas are per sample (not divided by ``n``), as the tutorials show them; the ``1/n`` of the batch
+mean enters the gradients. ``backward`` overwrites, never accumulates: calling it twice gives the
+same gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .initializers import default_initializer, get_initializer
+from .losses import Loss, get_loss, output_delta
+from .validation import as_2d_float, check_dtype
+
+Array = np.ndarray
+
+
+@dataclass
+class Dense:
+    """One dense layer: ``z = W a + b``, ``a = f(z)``. ``W`` is ``(units, inputs)``; ``b`` may be None."""
+
+    W: Array
+    b: Array | None
+    activation: Activation
+
+    @property
+    def units(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def inputs(self) -> int:
+        return self.W.shape[1]
+
+
+@dataclass
+class ForwardPass:
+    """What the forward pass keeps: ``a[0] = x`` and, for ``l = 1 … L``, ``z[l-1]`` and ``a[l]``.
+
+    ``z[i]`` and ``a[i + 1]`` are ``(n, units)`` arrays; ``output`` is ``a[-1]``. In the training
+    loop's buffers ``z[i]`` may be the very array ``a[i + 1]`` (activation computed in place).
+    """
+
+    z: list[Array]
+    a: list[Array]
+
+    @property
+    def output(self) -> Array:
+        return self.a[-1]
+
+
+@dataclass
+class Gradients:
+    """The backward pass: per-sample ``deltas[l-1]`` (n, units) and the batch gradients.
+
+    ``weights[l-1] = ∂E/∂Wˡ`` (units, inputs), ``biases[l-1] = ∂E/∂bˡ`` (units,) or None.
+    """
+
+    deltas: list[Array]
+    weights: list[Array]
+    biases: list[Array | None]
+
+    def as_dict(self) -> dict[str, Array]:
+        """Gradients keyed like :meth:`Network.params`: ``W1, b1, W2, …``."""
+        out: dict[str, Array] = {}
+        for i, (gW, gb) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
+            out[f"W{i}"] = gW
+            if gb is not None:
+                out[f"b{i}"] = gb
+        return out
+
+
+@dataclass
+class Workspace:
+    """Buffers reused by every batch of one size, so that training allocates nothing per batch."""
+
+    n: int
+    x: Array
+    t: Array
+    forward: ForwardPass
+    gradients: Gradients
+    grads_by_name: dict[str, Array] = field(default_factory=dict)
+
+
+class Network:
+    """A stack of :class:`Dense` layers, trained by explicit backpropagation.
+
+    Build one from sizes and initialise it (``Network.from_sizes``), or give every weight
+    (``Network.from_weights``) to reproduce a worked example.
+    """
+
+    def __init__(self, layers: Sequence[Dense], dtype=None):
+        if not layers:
+            raise ValueError("a network needs at least one layer")
+        layers = list(layers)
+        dt = check_dtype(dtype if dtype is not None else layers[0].W.dtype)
+        for i, layer in enumerate(layers, start=1):
+            if layer.W.ndim != 2:
+                raise ValueError(f"W{i} must be 2-D (units × inputs), got shape {layer.W.shape}")
+            if i > 1 and layer.inputs != layers[i - 2].units:
+                raise ValueError(
+                    f"W{i} has {layer.inputs} columns but layer {i - 1} has "
+                    f"{layers[i - 2].units} units"
+                )
+            if layer.b is not None and layer.b.shape != (layer.units,):
+                raise ValueError(f"b{i} must have shape ({layer.units},), got {layer.b.shape}")
+            layer.W = np.ascontiguousarray(layer.W, dtype=dt)
+            if layer.b is not None:
+                layer.b = np.ascontiguousarray(layer.b, dtype=dt)
+            if not np.isfinite(layer.W).all() or (
+                layer.b is not None and not np.isfinite(layer.b).all()
+            ):
+                raise ValueError(f"layer {i} has NaN or infinite weights")
+        self.layers: list[Dense] = layers
+        self.dtype: np.dtype = dt
+        self._workspaces: dict[int, Workspace] = {}
+
+    # --- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_sizes(
+        cls,
+        sizes: Sequence[int],
+        activations: Sequence[str] | str = "sigmoid",
+        bias: bool | Sequence[bool] = True,
+        init: str | Sequence[str] | None = None,
+        seed: int | np.random.Generator | None = None,
+        dtype=np.float64,
+    ) -> Network:
+        """A network with ``sizes = [inputs, hidden…, outputs]``, weights drawn from ``init``.
+
+        ``activations`` is one name per non-input layer (or one name for all). ``init`` defaults to
+        He for the ReLU family and Glorot otherwise; biases start at zero.
+        """
+        sizes = list(sizes)
+        if len(sizes) < 2 or any(
+            isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1 for s in sizes
+        ):
+            raise ValueError(
+                f"sizes must be at least two positive whole numbers (inputs first), got {sizes}"
+            )
+        n = len(sizes) - 1
+        acts = _per_layer(activations, n, "activations")
+        biases = _per_layer(bias, n, "bias")
+        inits = _per_layer(init, n, "init")
+        rng = np.random.default_rng(seed)
+        dt = check_dtype(dtype)
+        layers = []
+        for i in range(n):
+            act = get_activation(acts[i])
+            initializer = get_initializer(inits[i] or default_initializer(act.name))
+            W = initializer(sizes[i], sizes[i + 1], rng, dt)
+            b = np.zeros(sizes[i + 1], dtype=dt) if biases[i] else None
+            layers.append(Dense(W, b, act))
+        return cls(layers, dtype=dt)
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: Sequence,
+        biases: Sequence | None = None,
+        activations: Sequence[str] | str = "sigmoid",
+        dtype=np.float64,
+    ) -> Network:
+        """A network with the given ``weights[l][i][j]`` (neuron ``j`` of layer ``l−1`` to ``i``).
+
+        ``biases`` is one vector per layer or None for a bias-free layer; omitted, no layer has one.
+        """
+        n = len(weights)
+        acts = _per_layer(activations, n, "activations")
+        if biases is None:
+            biases = [None] * n
+        if len(biases) != n:
+            raise ValueError(f"biases has {len(biases)} entries, expected one per layer ({n})")
+        layers = []
+        for i, (W, b) in enumerate(zip(weights, biases, strict=True), start=1):
+            W = as_2d_float(W, f"weights[{i - 1}]", dtype)
+            bb = None if b is None else np.asarray(b, dtype=dtype).reshape(-1)
+            layers.append(Dense(W, bb, get_activation(acts[i - 1])))
+        return cls(layers, dtype=dtype)
+
+    # --- inspection --------------------------------------------------------------------------
+
+    @property
+    def sizes(self) -> list[int]:
+        """Neurons per layer, inputs first."""
+        return [self.layers[0].inputs] + [layer.units for layer in self.layers]
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers ``L``."""
+        return len(self.layers)
+
+    def params(self) -> dict[str, Array]:
+        """The live parameter arrays, keyed ``W1, b1, W2, …`` (bias-free layers have no ``b``)."""
+        out: dict[str, Array] = {}
+        for i, layer in enumerate(self.layers, start=1):
+            out[f"W{i}"] = layer.W
+            if layer.b is not None:
+                out[f"b{i}"] = layer.b
+        return out
+
+    def get_weights(self) -> dict[str, Array]:
+        """A copy of every parameter."""
+        return {k: v.copy() for k, v in self.params().items()}
+
+    def set_weights(self, weights: dict[str, Array]) -> None:
+        """Copy values into the live parameters (shapes must match)."""
+        params = self.params()
+        if set(weights) != set(params):
+            raise ValueError(f"expected parameters {sorted(params)}, got {sorted(weights)}")
+        for k, v in weights.items():
+            v = np.asarray(v)
+            if v.shape != params[k].shape:
+                raise ValueError(f"{k} must have shape {params[k].shape}, got {v.shape}")
+            np.copyto(params[k], v, casting="same_kind")
+
+    def copy(self) -> Network:
+        """An independent deep copy."""
+        return Network(
+            [
+                Dense(ly.W.copy(), None if ly.b is None else ly.b.copy(), ly.activation)
+                for ly in self.layers
+            ],
+            dtype=self.dtype,
+        )
+
+    def astype(self, dtype) -> Network:
+        """A copy in another float dtype."""
+        net = self.copy()
+        dt = check_dtype(dtype)
+        for layer in net.layers:
+            layer.W = layer.W.astype(dt)
+            layer.b = None if layer.b is None else layer.b.astype(dt)
+        net.dtype = dt
+        return net
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.name for layer in self.layers)
+        return f"Network(sizes={self.sizes}, activations=[{acts}], dtype={self.dtype})"
+
+    # --- forward -----------------------------------------------------------------------------
+
+    def check_input(self, x, name: str = "x") -> Array:
+        """``x`` as an ``(n, inputs)`` array of the network's dtype, or a clear error."""
+        return as_2d_float(x, name, self.dtype, n_columns=self.layers[0].inputs)
+
+    def forward(self, x, workspace: Workspace | None = None) -> ForwardPass:
+        """``zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ``, ``aˡ = f(zˡ)`` for every layer, keeping each ``z`` and ``a``.
+
+        Without a workspace, fresh arrays (``z`` and ``a`` distinct). With one, its buffers are
+        filled (``x`` must then be ``workspace.x``) and ``a`` may overwrite ``z``.
+        """
+        if workspace is None:
+            a = self.check_input(x)
+            zs, activations = [], [a]
+            for layer in self.layers:
+                z = a @ layer.W.T
+                if layer.b is not None:
+                    z += layer.b
+                a = layer.activation.forward(z)
+                zs.append(z)
+                activations.append(a)
+            return ForwardPass(zs, activations)
+        fp = workspace.forward
+        a = fp.a[0]
+        for layer, z, a_next in zip(self.layers, fp.z, fp.a[1:], strict=True):
+            np.matmul(a, layer.W.T, out=z)
+            if layer.b is not None:
+                z += layer.b
+            layer.activation.forward(z, out=a_next)
+            a = a_next
+        return fp
+
+    def predict(self, x) -> Array:
+        """The network's output ``aᴸ`` for ``x`` (n, inputs), shape ``(n, outputs)``."""
+        return self.forward(x).output
+
+    # --- backward ----------------------------------------------------------------------------
+
+    def backward(
+        self,
+        fp: ForwardPass,
+        target,
+        loss: str | Loss,
+        workspace: Workspace | None = None,
+        use_shortcut: bool = True,
+    ) -> Gradients:
+        """Deltas and gradients of ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` by the delta rule.
+
+        ``δᴸ = ∂J/∂zᴸ``; ``δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹``; ``∂E/∂Wˡ = (1/n) Σᵢ δˡᵢ (aˡ⁻¹ᵢ)ᵀ``;
+        ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``. ``use_shortcut=False`` forces the general chain-rule output
+        delta even where ``o − t`` is valid.
+        """
+        loss = get_loss(loss)
+        out = fp.output
+        n = out.shape[0]
+        if workspace is None:
+            t = self.check_target(target, n)
+            L = self.n_layers
+            deltas: list[Array] = [None] * L  # type: ignore[list-item]
+            g_w: list[Array] = [None] * L  # type: ignore[list-item]
+            g_b: list[Array | None] = [None] * L
+            last = self.layers[-1]
+            deltas[-1] = output_delta(loss, last.activation, fp.z[-1], out, t, None, use_shortcut)
+            for i in range(L - 1, -1, -1):
+                layer = self.layers[i]
+                g_w[i] = deltas[i].T @ fp.a[i] / n
+                if layer.b is not None:
+                    g_b[i] = deltas[i].sum(axis=0) / n
+                if i > 0:
+                    below = self.layers[i - 1]
+                    back = deltas[i] @ layer.W  # (Wˡ⁺¹)ᵀ δˡ⁺¹, one row per sample
+                    deltas[i - 1] = below.activation.vjp(fp.z[i - 1], fp.a[i], back, out=back)
+            return Gradients(deltas, g_w, g_b)
+        g = workspace.gradients
+        t = workspace.t
+        inv_n = 1.0 / n
+        last = self.layers[-1]
+        output_delta(loss, last.activation, fp.z[-1], out, t, g.deltas[-1], use_shortcut)
+        for i in range(self.n_layers - 1, -1, -1):
+            layer = self.layers[i]
+            delta = g.deltas[i]
+            np.matmul(delta.T, fp.a[i], out=g.weights[i])
+            g.weights[i] *= inv_n
+            if layer.b is not None:
+                np.sum(delta, axis=0, out=g.biases[i])
+                g.biases[i] *= inv_n
+            if i > 0:
+                back = g.deltas[i - 1]
+                np.matmul(delta, layer.W, out=back)  # δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹
+                self.layers[i - 1].activation.vjp(fp.z[i - 1], fp.a[i], back, out=back)
+        return g
+
+    def check_target(self, target, n: int) -> Array:
+        """Targets as ``(n, outputs)`` of the network's dtype, or a clear error."""
+        k = self.layers[-1].units
+        t = as_2d_float(target, "target", self.dtype, allow_1d_as="column" if k == 1 else "sample")
+        if t.shape != (n, k):
+            raise ValueError(f"target has shape {t.shape}, expected ({n}, {k}) to match the output")
+        return t
+
+    def gradients(self, x, target, loss: str | Loss, use_shortcut: bool = True) -> Gradients:
+        """Forward then backward on ``(x, target)``: fresh deltas and gradients."""
+        fp = self.forward(x)
+        return self.backward(fp, target, loss, use_shortcut=use_shortcut)
+
+    def loss(self, x, target, loss: str | Loss) -> float:
+        """The batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` of the network on ``(x, target)``."""
+        o = self.predict(x)
+        return get_loss(loss).value(o, self.check_target(target, o.shape[0]))
+
+    # --- buffers for the training loop ---------------------------------------------------------
+
+    def workspace(self, n: int) -> Workspace:
+        """Buffers for batches of ``n`` samples, made once and reused."""
+        ws = self._workspaces.get(n)
+        if ws is not None and ws.gradients.weights[0].shape == self.layers[0].W.shape:
+            return ws
+        dt = self.dtype
+        x = np.empty((n, self.layers[0].inputs), dtype=dt)
+        t = np.empty((n, self.layers[-1].units), dtype=dt)
+        zs, acts = [], [x]
+        for layer in self.layers:
+            z = np.empty((n, layer.units), dtype=dt)
+            in_place = layer.activation.derivative_from_output
+            acts.append(z if in_place else np.empty_like(z))
+            zs.append(z)
+        grads = Gradients(
+            deltas=[np.empty((n, layer.units), dtype=dt) for layer in self.layers],
+            weights=[np.empty_like(layer.W) for layer in self.layers],
+            biases=[None if layer.b is None else np.empty_like(layer.b) for layer in self.layers],
+        )
+        ws = Workspace(n, x, t, ForwardPass(zs, acts), grads)
+        ws.grads_by_name = grads.as_dict()
+        self._workspaces[n] = ws
+        return ws
+
+    # --- Keras-like training -------------------------------------------------------------------
+
+    def fit(self, x, y, **kwargs):
+        """Train in place; see :func:`deltaprop.training.fit` for the arguments. Returns the history."""
+        from .training import fit
+
+        return fit(self, x, y, **kwargs)
+
+
+def _per_layer(value, n: int, name: str) -> list:
+    if isinstance(value, str | bool) or value is None or callable(value):
+        return [value] * n
+    value = list(value)
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries, expected one per layer ({n})")
+    return value

@@ -1,0 +1,381 @@
+"""Optimizers: update rules over named parameters, with state you can print.
+
+An optimizer validates its hyperparameters once, then ``init(params) -> state`` and
+``update(params, grads, state)``. ``state`` is a plain dict: ``state["step"]`` (t, the number of
+updates made) and, per slot, a dict of arrays keyed like the parameters, e.g.
+``state["m"]["W1"]``. ``update`` writes the new parameters and state in place (the training loop
+allocates nothing per batch); :meth:`Optimizer.step` is the pure form, returning new copies.
+
+Every rule is PyTorch's (``torch.optim``), so results match it step for step. Where textbooks
+differ, PyTorch's choice is kept and stated: Adagrad, RMSProp and Adam add ε *outside* the square
+root; Adadelta adds it inside; Adam's bias correction scales the step, ``lr/(1 − β₁ᵗ)``, and the
+root, ``√v/√(1 − β₂ᵗ)``.
+
+Identity (tested): Adam with ``β₁ = 0`` and ``ε = 0`` is RMSProp (``α = β₂``, ``ε = 0``) with the
+learning rate scaled by ``√(1 − β₂ᵗ)``: ``θ ← θ − lr·g/√(v/(1 − β₂ᵗ))``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .validation import check_number
+
+Array = np.ndarray
+State = dict
+
+
+class Optimizer:
+    """Base class: loops the per-parameter rule ``_update`` over named parameters."""
+
+    name = "optimizer"
+    slots: tuple[str, ...] = ()
+    formula = ""
+
+    def __init__(self, learning_rate: float, weight_decay: float = 0.0):
+        self.learning_rate = check_number(learning_rate, "learning rate", 0.0, low_inclusive=False)
+        self.weight_decay = check_number(weight_decay, "weight_decay value", 0.0)
+        self._scratch: dict[tuple, Array] = {}
+
+    def hyperparameters(self) -> dict[str, float | bool]:
+        """Every setting of this optimizer, by name."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+    def init(self, params: dict[str, Array]) -> State:
+        """Fresh state: ``step = 0`` and every slot zero, shaped like its parameter."""
+        state: State = {"step": 0}
+        for slot in self.slots:
+            state[slot] = {k: np.zeros_like(p) for k, p in params.items()}
+        return state
+
+    def update(self, params: dict[str, Array], grads: dict[str, Array], state: State) -> None:
+        """One step, in place: ``params`` and ``state`` are overwritten."""
+        state["step"] += 1
+        t = state["step"]
+        for k, p in params.items():
+            g = grads[k]
+            tmp = self._tmp(p)
+            if self.weight_decay and self._l2_in_gradient:
+                g = np.add(g, self.weight_decay * p, out=self._tmp(p, 1))  # g ← g + λθ
+            self._update(p, g, {s: state[s][k] for s in self.slots}, t, tmp)
+
+    def step(self, params: dict[str, Array], grads: dict[str, Array], state: State):
+        """Pure form of :meth:`update`: returns ``(new_params, new_state)``, inputs untouched."""
+        new_params = {k: v.copy() for k, v in params.items()}
+        new_state = copy_state(state)
+        self.update(new_params, grads, new_state)
+        return new_params, new_state
+
+    _l2_in_gradient = True
+
+    def _tmp(self, p: Array, i: int = 0) -> Array:
+        key = (p.shape, p.dtype.str, i)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = np.empty_like(p)
+        return buf
+
+    def _update(self, p: Array, g: Array, s: dict[str, Array], t: int, tmp: Array) -> None:
+        raise NotImplementedError
+
+
+def copy_state(state: State) -> State:
+    """A deep copy of an optimizer state."""
+    return {
+        k: ({n: a.copy() for n, a in v.items()} if isinstance(v, dict) else v)
+        for k, v in state.items()
+    }
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional (Nesterov) momentum, as ``torch.optim.SGD``.
+
+    ``v ← μ v + g``;  ``θ ← θ − lr·v``  (Nesterov: ``θ ← θ − lr·(g + μ v)``);  μ = 0: ``θ ← θ − lr·g``.
+    """
+
+    name = "sgd"
+    formula = "θ ← θ − η·g"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(learning_rate, weight_decay)
+        self.momentum = check_number(momentum, "momentum value", 0.0)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("Nesterov momentum requires a momentum > 0")
+        self.slots = ("velocity",) if self.momentum else ()
+        if self.momentum:
+            self.formula = (
+                "v ← μ·v + g;  θ ← θ − η·(g + μ·v)" if self.nesterov else "v ← μ·v + g;  θ ← θ − η·v"
+            )
+
+    def _update(self, p, g, s, t, tmp):
+        lr, mu = self.learning_rate, self.momentum
+        if not mu:
+            np.multiply(g, lr, out=tmp)
+        else:
+            v = s["velocity"]
+            v *= mu
+            v += g
+            if self.nesterov:
+                np.multiply(v, mu, out=tmp)
+                tmp += g
+                tmp *= lr
+            else:
+                np.multiply(v, lr, out=tmp)
+        p -= tmp
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``torch.optim.Adagrad``: ``G ← G + g²``;  ``θ ← θ − η_t·g/(√G + ε)``.
+
+    ``η_t = η / (1 + (t − 1)·lr_decay)``.
+    """
+
+    name = "adagrad"
+    slots = ("sum",)
+    formula = "G ← G + g²;  θ ← θ − η·g/(√G + ε)"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        eps: float = 1e-10,
+        lr_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(learning_rate, weight_decay)
+        self.eps = check_number(eps, "epsilon value", 0.0)
+        self.lr_decay = check_number(lr_decay, "lr_decay", 0.0)
+        self.initial_accumulator_value = check_number(
+            initial_accumulator_value, "initial_accumulator_value", 0.0
+        )
+
+    def init(self, params):
+        state = super().init(params)
+        for a in state["sum"].values():
+            a.fill(self.initial_accumulator_value)
+        return state
+
+    def _update(self, p, g, s, t, tmp):
+        lr_t = self.learning_rate / (1 + (t - 1) * self.lr_decay)
+        G = s["sum"]
+        np.multiply(g, g, out=tmp)
+        G += tmp
+        np.sqrt(G, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr_t
+        p -= tmp
+
+
+class Adadelta(Optimizer):
+    """Adadelta, as ``torch.optim.Adadelta`` (ε inside the roots):
+
+    ``v ← ρ v + (1 − ρ) g²``;  ``Δ ← √(u + ε)/√(v + ε)·g``;  ``u ← ρ u + (1 − ρ) Δ²``;  ``θ ← θ − η·Δ``.
+    """
+
+    name = "adadelta"
+    slots = ("square_avg", "acc_delta")
+    formula = "v ← ρv + (1−ρ)g²;  Δ ← √(u+ε)/√(v+ε)·g;  u ← ρu + (1−ρ)Δ²;  θ ← θ − η·Δ"
+
+    def __init__(
+        self, learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay=0.0
+    ):
+        super().__init__(learning_rate, weight_decay)
+        self.rho = check_number(rho, "rho value", 0.0, 1.0)
+        self.eps = check_number(eps, "epsilon value", 0.0)
+
+    def _update(self, p, g, s, t, tmp):
+        rho, eps = self.rho, self.eps
+        v, u = s["square_avg"], s["acc_delta"]
+        v *= rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - rho
+        v += tmp
+        np.add(u, eps, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp /= np.sqrt(v + eps)
+        tmp *= g  # Δ
+        u *= rho
+        u += (1 - rho) * tmp * tmp
+        tmp *= self.learning_rate
+        p -= tmp
+
+
+class RMSProp(Optimizer):
+    """RMSProp, as ``torch.optim.RMSprop``: ``v ← α v + (1 − α) g²``;  ``θ ← θ − η·g/(√v + ε)``.
+
+    ``centered``: ``ḡ ← α ḡ + (1 − α) g`` and the root is ``√(v − ḡ²)``. ``momentum`` μ:
+    ``b ← μ b + g/(√v + ε)``;  ``θ ← θ − η·b``.
+    """
+
+    name = "rmsprop"
+    formula = "v ← αv + (1−α)g²;  θ ← θ − η·g/(√v + ε)"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        centered: bool = False,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(learning_rate, weight_decay)
+        self.alpha = check_number(alpha, "alpha value", 0.0)
+        self.eps = check_number(eps, "epsilon value", 0.0)
+        self.momentum = check_number(momentum, "momentum value", 0.0)
+        self.centered = bool(centered)
+        self.slots = (
+            ("square_avg",)
+            + (("grad_avg",) if self.centered else ())
+            + (("momentum_buffer",) if self.momentum else ())
+        )
+
+    def _update(self, p, g, s, t, tmp):
+        a = self.alpha
+        v = s["square_avg"]
+        v *= a
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - a
+        v += tmp
+        if self.centered:
+            gbar = s["grad_avg"]
+            gbar *= a
+            gbar += (1 - a) * g
+            np.multiply(gbar, gbar, out=tmp)
+            np.subtract(v, tmp, out=tmp)
+            np.sqrt(tmp, out=tmp)
+        else:
+            np.sqrt(v, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)
+        if self.momentum:
+            b = s["momentum_buffer"]
+            b *= self.momentum
+            b += tmp
+            np.multiply(b, self.learning_rate, out=tmp)
+        else:
+            tmp *= self.learning_rate
+        p -= tmp
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam``:
+
+    ``m ← β₁ m + (1 − β₁) g``;  ``v ← β₂ v + (1 − β₂) g²``;
+    ``θ ← θ − η/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)``.
+    """
+
+    name = "adam"
+    slots = ("m", "v")
+    formula = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η·m̂/(√v̂ + ε)"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(learning_rate, weight_decay)
+        self.beta1 = check_number(beta1, "beta parameter at index 0", 0.0, 1.0, high_inclusive=False)
+        self.beta2 = check_number(beta2, "beta parameter at index 1", 0.0, 1.0, high_inclusive=False)
+        self.eps = check_number(eps, "epsilon value", 0.0)
+
+    def _update(self, p, g, s, t, tmp):
+        b1, b2 = self.beta1, self.beta2
+        m, v = s["m"], s["v"]
+        step_size = self.learning_rate / (1 - b1**t)
+        inv_root_bc2 = 1 / math.sqrt(1 - b2**t)
+        m *= b1
+        np.multiply(g, 1 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp *= inv_root_bc2
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p -= tmp
+
+
+class AdamW(Adam):
+    """AdamW, as ``torch.optim.AdamW``: decoupled decay ``θ ← θ(1 − η λ)``, then the Adam step."""
+
+    name = "adamw"
+    formula = "θ ← θ(1 − ηλ);  then Adam"
+    _l2_in_gradient = False
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(learning_rate, beta1, beta2, eps, weight_decay)
+
+    def _update(self, p, g, s, t, tmp):
+        if self.weight_decay:
+            p *= 1 - self.learning_rate * self.weight_decay
+        super()._update(p, g, s, t, tmp)
+
+
+def _momentum(learning_rate=0.01, momentum=0.9, weight_decay=0.0):
+    return SGD(learning_rate, momentum=momentum, weight_decay=weight_decay)
+
+
+def _nesterov(learning_rate=0.01, momentum=0.9, weight_decay=0.0):
+    return SGD(learning_rate, momentum=momentum, nesterov=True, weight_decay=weight_decay)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "gd": SGD,
+    "momentum": _momentum,
+    "nesterov": _nesterov,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(optimizer: str | Optimizer | dict = "sgd", **kwargs) -> Optimizer:
+    """An optimizer by name with keyword settings, e.g. ``get_optimizer("adam", learning_rate=1e-3)``.
+
+    A dict ``{"name": "adam", "learning_rate": ...}`` works too; an :class:`Optimizer` passes through.
+    """
+    if isinstance(optimizer, Optimizer):
+        if kwargs:
+            raise ValueError("settings cannot be given with an optimizer instance")
+        return optimizer
+    if isinstance(optimizer, dict):
+        kwargs = {**{k: v for k, v in optimizer.items() if k != "name"}, **kwargs}
+        optimizer = optimizer.get("name", "sgd")
+    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {optimizer!r}; expected one of {', '.join(sorted(OPTIMIZERS))}"
+        )
+    kwargs = {("learning_rate" if k in ("lr", "eta") else k): v for k, v in kwargs.items()}
+    try:
+        return OPTIMIZERS[optimizer.lower()](**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"bad settings for optimizer {optimizer!r}: {exc}") from None
+
+
+def available_optimizers() -> list[str]:
+    """Names of every optimizer."""
+    return sorted(OPTIMIZERS)

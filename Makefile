@@ -11,10 +11,17 @@ $(VENV)/.demo-installed: pyproject.toml
 	$(PIP) install -q -e '.[cli,sklearn]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml
+$(VENV)/.test-installed: pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh test
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
+
+$(VENV)/.bench-installed: pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh bench
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e '.[bench]'
+	touch $@
 
 demo: $(VENV)/.demo-installed
 	$(PY) examples/demo.py
@@ -22,6 +29,12 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest -q
+
+bench: $(VENV)/.bench-installed
+	$(PY) benchmarks/run.py
+
+bench-quick: $(VENV)/.bench-installed
+	$(PY) benchmarks/run.py --quick
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks examples

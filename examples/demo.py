@@ -16,13 +16,21 @@ def main() -> None:
     net = dp.Network.from_sizes([64, 64, 10], ["relu", "softmax"], seed=0)
     print(net)
     history = net.fit(
-        x_train, y_train, optimizer="adam", learning_rate=0.01, epochs=30, batch_size=32, seed=0,
+        x_train,
+        y_train,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=30,
+        batch_size=32,
+        seed=0,
         validation_data=(x_test, y_test),
     )
     for e in range(0, history.epochs, 5):
         norms = ", ".join(f"{g:.3f}" for g in history.layer_grad_norms[e])
-        print(f"epoch {e + 1:>3}  loss {history.loss[e]:.4f}  val_loss {history.val_loss[e]:.4f}  "
-              f"val_acc {history.val_accuracy[e]:.3f}  |grad| per layer [{norms}]")
+        print(
+            f"epoch {e + 1:>3}  loss {history.loss[e]:.4f}  val_loss {history.val_loss[e]:.4f}  "
+            f"val_acc {history.val_accuracy[e]:.3f}  |grad| per layer [{norms}]"
+        )
     accuracy = np.mean(net.predict(x_test).argmax(axis=1) == y_test)
     print(f"test accuracy on {len(y_test)} held-out digits: {accuracy:.3f}")
 

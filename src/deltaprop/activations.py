@@ -199,9 +199,10 @@ def _softmax_vjp(z, a, grad_a, out):
 
 def softmax_jacobian(a: Array) -> Array:
     """The softmax Jacobian ``J[n, i, j] = ∂aᵢ/∂zⱼ = aᵢ(δᵢⱼ − aⱼ)`` for a batch ``a`` (n, k)."""
-    return np.einsum("ni,ij->nij", a, np.eye(a.shape[1], dtype=a.dtype)) - a[:, :, None] * a[
-        :, None, :
-    ]
+    return (
+        np.einsum("ni,ij->nij", a, np.eye(a.shape[1], dtype=a.dtype))
+        - a[:, :, None] * a[:, None, :]
+    )
 
 
 _REGISTRY: dict[str, Activation] = {}

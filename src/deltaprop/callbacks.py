@@ -80,8 +80,8 @@ class EarlyStopping(Callback):
         if value is None:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not recorded")
         maximise = "accuracy" in self.monitor
-        improved = value > self.best + self.min_delta if maximise else (
-            value < self.best - self.min_delta
+        improved = (
+            value > self.best + self.min_delta if maximise else (value < self.best - self.min_delta)
         )
         if improved:
             self.best, self.best_epoch, self.wait = value, epoch, 0

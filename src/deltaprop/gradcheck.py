@@ -38,13 +38,15 @@ class GradcheckResult:
         lines = [f"{'parameter':<10} {'relative error':>15}"]
         lines += [f"{k:<10} {v:>15.3e}" for k, v in self.relative_error.items()]
         verdict = "passed" if self.passed else "FAILED"
-        lines.append(f"{verdict}: max relative error {self.max_error:.3e} (tolerance "
-                     f"{self.tolerance:.0e})")
+        lines.append(
+            f"{verdict}: max relative error {self.max_error:.3e} (tolerance {self.tolerance:.0e})"
+        )
         return "\n".join(lines)
 
 
-def numeric_gradients(network: Network, x, target, loss: str | Loss, h: float = 1e-6
-                      ) -> dict[str, Array]:
+def numeric_gradients(
+    network: Network, x, target, loss: str | Loss, h: float = 1e-6
+) -> dict[str, Array]:
     """Central finite differences of ``E`` for every parameter (the network is left unchanged)."""
     loss = get_loss(loss)
     x = network.check_input(x)

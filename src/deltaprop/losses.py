@@ -36,7 +36,7 @@ def _clip(o: Array) -> Array:
 
 def _squared_error(o, t):
     d = o - t
-    return 0.5 * np.einsum("ij,ij->", d, d) / o.shape[0]
+    return 0.5 * np.einsum("ij,ij->i", d, d)
 
 
 def _squared_error_grad(o, t, out):
@@ -45,7 +45,7 @@ def _squared_error_grad(o, t, out):
 
 def _mse(o, t):
     d = o - t
-    return np.einsum("ij,ij->", d, d) / d.size
+    return np.einsum("ij,ij->i", d, d) / d.shape[1]
 
 
 def _mse_grad(o, t, out):
@@ -56,9 +56,7 @@ def _mse_grad(o, t, out):
 
 def _log_loss(o, t):
     c = _clip(o)
-    return -(np.einsum("ij,ij->", t, np.log(c)) + np.einsum("ij,ij->", 1 - t, np.log1p(-c))) / (
-        o.shape[0]
-    )
+    return -(np.einsum("ij,ij->i", t, np.log(c)) + np.einsum("ij,ij->i", 1 - t, np.log1p(-c)))
 
 
 def _log_loss_grad(o, t, out):
@@ -69,7 +67,7 @@ def _log_loss_grad(o, t, out):
 
 
 def _cross_entropy(o, t):
-    return -np.einsum("ij,ij->", t, np.log(_clip(o))) / o.shape[0]
+    return -np.einsum("ij,ij->i", t, np.log(_clip(o)))
 
 
 def _cross_entropy_grad(o, t, out):
@@ -83,15 +81,22 @@ class Loss:
     """A loss: ``value(o, t)`` is the batch mean, ``gradient(o, t)`` the per-sample ``∂J/∂o``."""
 
     name: str
-    value_fn: Callable[[Array, Array], float]
+    per_sample_fn: Callable[[Array, Array], Array]
     gradient_fn: Callable[[Array, Array, Array], Array]
     formula: str
     gradient_formula: str
     fused_activation: str | None = None
 
-    def value(self, o: Array, t: Array) -> float:
-        """Batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``."""
-        return float(self.value_fn(o, t))
+    def per_sample(self, o: Array, t: Array) -> Array:
+        """``J(oᵢ, tᵢ)`` for every sample, shape ``(n,)``."""
+        return self.per_sample_fn(o, t)
+
+    def value(self, o: Array, t: Array, sample_weight: Array | None = None) -> float:
+        """Batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``, or ``Σᵢ wᵢ J(oᵢ, tᵢ) / Σᵢ wᵢ`` with weights."""
+        j = self.per_sample_fn(o, t)
+        if sample_weight is None:
+            return float(j.mean())
+        return float(np.dot(j, sample_weight) / np.sum(sample_weight))
 
     def gradient(self, o: Array, t: Array, out: Array | None = None) -> Array:
         """Per-sample ``∂J/∂o``, shape ``(n, k)``."""
@@ -110,13 +115,26 @@ LOSSES: dict[str, Loss] = {
         #   identity + squared_error: ∂J/∂o = o − t and f' = 1;
         #   sigmoid + log_loss:       (o − t)/(o(1 − o)) · o(1 − o) = o − t;
         #   softmax + cross_entropy:  Σᵢ (−tᵢ/oᵢ) oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ = oⱼ − tⱼ (Σ t = 1).
-        Loss("squared_error", _squared_error, _squared_error_grad, "½ Σ (o − t)²", "o − t",
-             "identity"),
+        Loss(
+            "squared_error",
+            _squared_error,
+            _squared_error_grad,
+            "½ Σ (o − t)²",
+            "o − t",
+            "identity",
+        ),
         Loss("mse", _mse, _mse_grad, "(1/k) Σ (o − t)²", "2(o − t)/k"),
-        Loss("log_loss", _log_loss, _log_loss_grad, "−Σ [t log o + (1 − t) log(1 − o)]",
-             "(o − t) / (o(1 − o))", "sigmoid"),
-        Loss("cross_entropy", _cross_entropy, _cross_entropy_grad, "−Σ t log o", "−t / o",
-             "softmax"),
+        Loss(
+            "log_loss",
+            _log_loss,
+            _log_loss_grad,
+            "−Σ [t log o + (1 − t) log(1 − o)]",
+            "(o − t) / (o(1 − o))",
+            "sigmoid",
+        ),
+        Loss(
+            "cross_entropy", _cross_entropy, _cross_entropy_grad, "−Σ t log o", "−t / o", "softmax"
+        ),
     )
 }
 

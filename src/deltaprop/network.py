@@ -25,14 +25,14 @@ import numpy as np
 from .activations import Activation, get_activation
 from .initializers import default_initializer, get_initializer
 from .losses import Loss, get_loss, output_delta
-from .validation import as_2d_float, check_dtype
+from .validation import as_2d_float, check_dtype, check_sample_weight
 
 Array = np.ndarray
 
 
 @dataclass
 class Dense:
-    """One dense layer: ``z = W a + b``, ``a = f(z)``. ``W`` is ``(units, inputs)``; ``b`` may be None."""
+    """A dense layer ``z = W a + b``, ``a = f(z)``; ``W`` is (units, inputs), ``b`` optional."""
 
     W: Array
     b: Array | None
@@ -299,12 +299,14 @@ class Network:
         loss: str | Loss,
         workspace: Workspace | None = None,
         use_shortcut: bool = True,
+        sample_weight: Array | None = None,
     ) -> Gradients:
         """Deltas and gradients of ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` by the delta rule.
 
         ``δᴸ = ∂J/∂zᴸ``; ``δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹``; ``∂E/∂Wˡ = (1/n) Σᵢ δˡᵢ (aˡ⁻¹ᵢ)ᵀ``;
         ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``. ``use_shortcut=False`` forces the general chain-rule output
-        delta even where ``o − t`` is valid.
+        delta even where ``o − t`` is valid. With ``sample_weight`` w the error is
+        ``Σᵢ wᵢ Jᵢ / Σᵢ wᵢ``: every delta row is scaled by ``n wᵢ / Σ w`` (the rule is linear in δ).
         """
         loss = get_loss(loss)
         out = fp.output
@@ -317,6 +319,8 @@ class Network:
             g_b: list[Array | None] = [None] * L
             last = self.layers[-1]
             deltas[-1] = output_delta(loss, last.activation, fp.z[-1], out, t, None, use_shortcut)
+            if sample_weight is not None:
+                deltas[-1] *= _row_scale(sample_weight, n)
             for i in range(L - 1, -1, -1):
                 layer = self.layers[i]
                 g_w[i] = deltas[i].T @ fp.a[i] / n
@@ -332,6 +336,8 @@ class Network:
         inv_n = 1.0 / n
         last = self.layers[-1]
         output_delta(loss, last.activation, fp.z[-1], out, t, g.deltas[-1], use_shortcut)
+        if sample_weight is not None:
+            g.deltas[-1] *= _row_scale(sample_weight, n)
         for i in range(self.n_layers - 1, -1, -1):
             layer = self.layers[i]
             delta = g.deltas[i]
@@ -354,15 +360,23 @@ class Network:
             raise ValueError(f"target has shape {t.shape}, expected ({n}, {k}) to match the output")
         return t
 
-    def gradients(self, x, target, loss: str | Loss, use_shortcut: bool = True) -> Gradients:
+    def gradients(
+        self, x, target, loss: str | Loss, use_shortcut: bool = True, sample_weight=None
+    ) -> Gradients:
         """Forward then backward on ``(x, target)``: fresh deltas and gradients."""
         fp = self.forward(x)
-        return self.backward(fp, target, loss, use_shortcut=use_shortcut)
+        w = (
+            None
+            if sample_weight is None
+            else check_sample_weight(sample_weight, fp.output.shape[0])
+        )
+        return self.backward(fp, target, loss, use_shortcut=use_shortcut, sample_weight=w)
 
-    def loss(self, x, target, loss: str | Loss) -> float:
-        """The batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` of the network on ``(x, target)``."""
+    def loss(self, x, target, loss: str | Loss, sample_weight=None) -> float:
+        """The batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` (or its weighted mean) on ``(x, target)``."""
         o = self.predict(x)
-        return get_loss(loss).value(o, self.check_target(target, o.shape[0]))
+        w = None if sample_weight is None else check_sample_weight(sample_weight, o.shape[0])
+        return get_loss(loss).value(o, self.check_target(target, o.shape[0]), w)
 
     # --- buffers for the training loop ---------------------------------------------------------
 
@@ -393,10 +407,14 @@ class Network:
     # --- Keras-like training -------------------------------------------------------------------
 
     def fit(self, x, y, **kwargs):
-        """Train in place; see :func:`deltaprop.training.fit` for the arguments. Returns the history."""
+        """Train in place (arguments of :func:`deltaprop.training.fit`); returns the history."""
         from .training import fit
 
         return fit(self, x, y, **kwargs)
+
+
+def _row_scale(sample_weight: Array, n: int) -> Array:
+    return (sample_weight * (n / np.sum(sample_weight)))[:, None]
 
 
 def _per_layer(value, n: int, name: str) -> list:

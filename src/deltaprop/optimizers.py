@@ -96,7 +96,8 @@ def copy_state(state: State) -> State:
 class SGD(Optimizer):
     """Gradient descent, with optional (Nesterov) momentum, as ``torch.optim.SGD``.
 
-    ``v ← μ v + g``;  ``θ ← θ − lr·v``  (Nesterov: ``θ ← θ − lr·(g + μ v)``);  μ = 0: ``θ ← θ − lr·g``.
+    ``v ← μ v + g``;  ``θ ← θ − lr·v``  (Nesterov: ``θ ← θ − lr·(g + μ v)``);
+    μ = 0: ``θ ← θ − lr·g``.
     """
 
     name = "sgd"
@@ -117,7 +118,9 @@ class SGD(Optimizer):
         self.slots = ("velocity",) if self.momentum else ()
         if self.momentum:
             self.formula = (
-                "v ← μ·v + g;  θ ← θ − η·(g + μ·v)" if self.nesterov else "v ← μ·v + g;  θ ← θ − η·v"
+                "v ← μ·v + g;  θ ← θ − η·(g + μ·v)"
+                if self.nesterov
+                else "v ← μ·v + g;  θ ← θ − η·v"
             )
 
     def _update(self, p, g, s, t, tmp):
@@ -183,7 +186,8 @@ class Adagrad(Optimizer):
 class Adadelta(Optimizer):
     """Adadelta, as ``torch.optim.Adadelta`` (ε inside the roots):
 
-    ``v ← ρ v + (1 − ρ) g²``;  ``Δ ← √(u + ε)/√(v + ε)·g``;  ``u ← ρ u + (1 − ρ) Δ²``;  ``θ ← θ − η·Δ``.
+    ``v ← ρ v + (1 − ρ) g²``;  ``Δ ← √(u + ε)/√(v + ε)·g``;  ``u ← ρ u + (1 − ρ) Δ²``;
+    ``θ ← θ − η·Δ``.
     """
 
     name = "adadelta"
@@ -292,8 +296,12 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(learning_rate, weight_decay)
-        self.beta1 = check_number(beta1, "beta parameter at index 0", 0.0, 1.0, high_inclusive=False)
-        self.beta2 = check_number(beta2, "beta parameter at index 1", 0.0, 1.0, high_inclusive=False)
+        self.beta1 = check_number(
+            beta1, "beta parameter at index 0", 0.0, 1.0, high_inclusive=False
+        )
+        self.beta2 = check_number(
+            beta2, "beta parameter at index 1", 0.0, 1.0, high_inclusive=False
+        )
         self.eps = check_number(eps, "epsilon value", 0.0)
 
     def _update(self, p, g, s, t, tmp):
@@ -354,9 +362,10 @@ OPTIMIZERS = {
 
 
 def get_optimizer(optimizer: str | Optimizer | dict = "sgd", **kwargs) -> Optimizer:
-    """An optimizer by name with keyword settings, e.g. ``get_optimizer("adam", learning_rate=1e-3)``.
+    """An optimizer by name and settings: ``get_optimizer("adam", learning_rate=1e-3)``.
 
-    A dict ``{"name": "adam", "learning_rate": ...}`` works too; an :class:`Optimizer` passes through.
+    A dict ``{"name": "adam", "learning_rate": ...}`` works too; an :class:`Optimizer` passes
+    through.
     """
     if isinstance(optimizer, Optimizer):
         if kwargs:

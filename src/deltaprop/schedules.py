@@ -76,8 +76,9 @@ class ReduceOnPlateau(Schedule):
         threshold: float = 1e-4,
         min_lr: float = 0.0,
     ):
-        self.factor = check_number(factor, "factor", 0.0, 1.0, low_inclusive=False,
-                                   high_inclusive=False)
+        self.factor = check_number(
+            factor, "factor", 0.0, 1.0, low_inclusive=False, high_inclusive=False
+        )
         self.patience = check_int(patience, "patience", 0)
         self.threshold = check_number(threshold, "threshold", 0.0)
         self.min_lr = check_number(min_lr, "min_lr", 0.0)

@@ -5,7 +5,8 @@ One switch chooses the mode (the tutorials' three): ``batch_size=None`` is batch
 between is mini-batch. Each epoch visits every sample once, in an order shuffled by a seeded
 generator. Each update is: gather the batch, forward, output delta, delta rule, gradients
 (+ L2 ``λW``), optimizer step. The loop reuses one set of buffers per batch size and allocates
-nothing per batch; batches are gathered by index, so ``x`` may be a ``np.memmap`` larger than memory.
+nothing per batch; batches are gathered by index, so ``x`` may be a ``np.memmap`` larger than
+memory.
 
 The error minimised is ``E = (1/n_b) Σᵢ J(oᵢ, tᵢ) + (λ/2) Σₗ ‖Wˡ‖²`` over each batch (biases are not
 decayed). A run that diverges (a non-finite loss or weight) stops with :class:`DivergenceError` and
@@ -26,7 +27,13 @@ from .losses import Loss, get_loss
 from .network import Network, Workspace
 from .optimizers import Optimizer, State, get_optimizer
 from .schedules import Schedule, get_schedule
-from .validation import as_2d_float, check_finite, check_int, check_number
+from .validation import (
+    as_2d_float,
+    check_finite,
+    check_int,
+    check_number,
+    check_sample_weight,
+)
 
 Array = np.ndarray
 
@@ -114,8 +121,9 @@ def prepare_targets(network: Network, y, n: int) -> Array:
                 raise ValueError(f"y is 1-D: expected integer class labels 0…{k - 1}")
             arr = arr.astype(np.int64)
         if arr.min() < 0 or arr.max() >= k:
-            raise ValueError(f"class labels must lie in 0…{k - 1} for {k} outputs, got "
-                             f"{arr.min()}…{arr.max()}")
+            raise ValueError(
+                f"class labels must lie in 0…{k - 1} for {k} outputs, got {arr.min()}…{arr.max()}"
+            )
         t = np.zeros((n, k), dtype=network.dtype)
         t[np.arange(n), arr] = 1
         return t
@@ -164,6 +172,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     early_stopping: int | EarlyStopping | None = None,
     optimizer_state: State | None = None,
+    sample_weight=None,
     track_norms: bool = True,
     verbose: bool = False,
 ) -> History:
@@ -173,7 +182,8 @@ def fit(
     sigmoid → log loss, otherwise ½ squared error). ``optimizer`` is a name, a dict or an
     :class:`Optimizer`; ``learning_rate`` overrides its η. ``batch_size=None`` is full-batch
     gradient descent. ``early_stopping`` is a patience (int) or an :class:`EarlyStopping`.
-    ``optimizer_state`` continues a previous run (``history.optimizer_state``).
+    ``optimizer_state`` continues a previous run (``history.optimizer_state``). ``sample_weight``
+    (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))
     opt = get_optimizer(optimizer)
@@ -186,6 +196,7 @@ def fit(
     X = _as_inputs(network, x, "x")
     n = X.shape[0]
     T = prepare_targets(network, y, n)
+    SW = None if sample_weight is None else check_sample_weight(sample_weight, n)
     bs = n if batch_size is None else min(check_int(batch_size, "batch_size", 1), n)
     val = None
     if validation_data is not None:
@@ -227,16 +238,20 @@ def fit(
             _gather(X, idx, ws)
             _gather(T, idx, ws, ws.t)
             fp = network.forward(ws.x, ws)
-            batch_loss = loss.value(fp.output, ws.t)
+            w = None if SW is None else SW[idx]
+            if w is not None and not w.sum() > 0:
+                continue  # a batch of zero-weight samples carries no gradient
+            batch_loss = loss.value(fp.output, ws.t, w)
             if l2:
-                batch_loss += 0.5 * l2 * sum(float(np.vdot(params[k], params[k]))
-                                             for k in weight_names)
+                batch_loss += (
+                    0.5 * l2 * sum(float(np.vdot(params[k], params[k])) for k in weight_names)
+                )
             if not math.isfinite(batch_loss):
                 _diverged(network, last_good, history, epoch, start // bs, batch_loss)
             total_loss += batch_loss * (stop - start)
             if acc_kind:
                 correct += _correct(acc_kind, fp.output, ws.t)
-            grads = network.backward(fp, ws.t, loss, ws)
+            grads = network.backward(fp, ws.t, loss, ws, sample_weight=w)
             if l2:
                 for k in weight_names:
                     np.multiply(params[k], l2, out=l2_scratch[k])

@@ -104,3 +104,18 @@ def check_int(value, name: str, low: int | None = None) -> int:
     if low is not None and value < low:
         raise ValueError(f"Invalid {name}: {value!r} (expected >= {low})")
     return int(value)
+
+
+def check_sample_weight(sample_weight, n: int) -> Array:
+    """Non-negative finite weights, one per sample, not all zero."""
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}, expected ({n},)")
+    check_finite(w, "sample_weight")
+    if (w < 0).any():
+        raise ValueError("sample_weight must be non-negative")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight sums to zero")
+    return w

@@ -82,12 +82,15 @@ def _identity_d(z, a, out):
 
 
 def _sigmoid(z, out):
-    # σ(z) = 1 / (1 + e^(−z)) = (1 + tanh(z/2)) / 2: the tanh form neither overflows nor warns
-    # for |z| = 1000 and is as exact as the textbook form.
-    np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
+    # σ(z) = 1 / (1 + e^(−z)), the textbook form: exact to a few ulp *relative* for every z.
+    # (The form (1 + tanh(z/2)) / 2 cancels for z < 0: it gave σ(−40) = 0 instead of 4.2e-18.)
+    # e^(−z) overflows to inf for z < −709 and underflows to 0 for z > 745; 1/(1 + inf) = 0 and
+    # 1/(1 + 0) = 1 are then the correctly rounded values, so neither is an error.
+    np.negative(z, out=out)
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(out, out=out)
     out += 1
-    out *= 0.5
+    np.reciprocal(out, out=out)
     return out
 
 
@@ -145,10 +148,11 @@ def _leaky_relu_d(z, a, out):
 
 def _elu(z, out):
     # f(z) = z for z > 0, eᶻ − 1 otherwise (α = 1); expm1 of min(z, 0) never overflows.
-    negative_part = np.expm1(np.minimum(z, 0))
-    positive = z > 0
-    np.copyto(out, negative_part)
-    np.copyto(out, z, where=positive)
+    # The result is assembled in a temporary before it is written: out may be z itself (the
+    # training loop's buffers), and writing eᶻ − 1 over z first would lose the positive z.
+    a = np.expm1(np.minimum(z, 0))
+    np.copyto(a, z, where=z > 0)
+    np.copyto(out, a)
     return out
 
 
@@ -161,8 +165,10 @@ def _elu_d(z, a, out):
 
 
 def _softplus(z, out):
-    # f(z) = log(1 + eᶻ) = max(z, 0) + log1p(e^(−|z|)), stable for any z
-    t = np.exp(-np.abs(z))
+    # f(z) = log(1 + eᶻ) = max(z, 0) + log1p(e^(−|z|)), stable for any z; e^(−|z|) underflows
+    # to its correctly rounded 0 for |z| > 745, which is not an error.
+    with np.errstate(under="ignore"):
+        t = np.exp(-np.abs(z))
     np.log1p(t, out=t)
     np.maximum(z, 0, out=out)
     out += t
@@ -184,7 +190,8 @@ def _softmax(z, out):
     # aᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z): subtracting the row max keeps exp ≤ 1.
     m = z.max(axis=1, keepdims=True)
     np.subtract(z, m, out=out)
-    np.exp(out, out=out)
+    with np.errstate(under="ignore"):  # e^(zᵢ − max z) → 0 far below the max: correctly rounded
+        np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
     return out
 

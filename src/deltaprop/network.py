@@ -13,6 +13,14 @@ Notation (the tutorials'), for layers ``l = 1 … L`` and a batch of ``n`` sampl
 Deltas are per sample (not divided by ``n``), as the tutorials show them; the ``1/n`` of the batch
 mean enters the gradients. ``backward`` overwrites, never accumulates: calling it twice gives the
 same gradients.
+
+Memory layout (for speed; invisible to the math): every ``Wˡ`` and ``bˡ`` is a view into one flat
+parameter vector θ (``Network.flat_params()``), in the order ``W1, b1, W2, …``; a workspace's
+gradients are views into one flat vector laid out the same way. An optimizer then updates all
+layers with one call per element-wise operation instead of one per parameter. ``W1`` is stored
+transposed (F-contiguous, shape still ``(units, inputs)``): the input layer needs no backward
+product, and its two products, ``X W1ᵀ`` and ``∂E/∂W1ᵀ = Xᵀ Δ¹``, run faster on a C-contiguous
+``W1ᵀ``.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ from .losses import Loss, get_loss, output_delta
 from .validation import as_2d_float, check_dtype, check_sample_weight
 
 Array = np.ndarray
+
+TRANSPOSE_FIRST = False
 
 
 @dataclass
@@ -68,11 +78,14 @@ class Gradients:
     """The backward pass: per-sample ``deltas[l-1]`` (n, units) and the batch gradients.
 
     ``weights[l-1] = ∂E/∂Wˡ`` (units, inputs), ``biases[l-1] = ∂E/∂bˡ`` (units,) or None.
+    ``delta_scale`` is 1, or ``1/n`` when the training loop asked ``backward`` to fold the batch
+    mean into the deltas (``scale_deltas=True``): the stored deltas are then ``delta_scale · δ``.
     """
 
     deltas: list[Array]
     weights: list[Array]
     biases: list[Array | None]
+    delta_scale: float = 1.0
 
     def as_dict(self) -> dict[str, Array]:
         """Gradients keyed like :meth:`Network.params`: ``W1, b1, W2, …``."""
@@ -86,7 +99,12 @@ class Gradients:
 
 @dataclass
 class Workspace:
-    """Buffers reused by every batch of one size, so that training allocates nothing per batch."""
+    """Buffers reused by every batch of one size, so that training allocates nothing per batch.
+
+    ``flat_grads`` is one vector holding every gradient, laid out like ``Network.flat_params()``;
+    ``gradients.weights``/``biases`` and ``grads_by_name`` are views into it. ``ones`` is ``(n,)``
+    of ones: ``∂E/∂b = 1ᵀ Δ`` as a matrix-vector product.
+    """
 
     n: int
     x: Array
@@ -94,6 +112,8 @@ class Workspace:
     forward: ForwardPass
     gradients: Gradients
     grads_by_name: dict[str, Array] = field(default_factory=dict)
+    flat_grads: Array | None = None
+    ones: Array | None = None
 
 
 class Network:
@@ -128,6 +148,34 @@ class Network:
         self.layers: list[Dense] = layers
         self.dtype: np.dtype = dt
         self._workspaces: dict[int, Workspace] = {}
+        self._flat: Array = np.empty(0, dtype=dt)
+        self._views: list[tuple[Array, Array | None]] = []
+        self._pack()
+
+    # --- the flat parameter vector -----------------------------------------------------------
+
+    def _pack(self) -> None:
+        """Copy every ``W`` and ``b`` into one new flat vector and make the layers hold views."""
+        flat = np.empty(_flat_size(self.layers), dtype=self.dtype)
+        views = _flat_views(flat, self.layers)
+        for layer, (W, b) in zip(self.layers, views, strict=True):
+            np.copyto(W, layer.W, casting="same_kind")
+            layer.W = W
+            if b is not None:
+                np.copyto(b, layer.b, casting="same_kind")
+                layer.b = b
+        self._flat, self._views = flat, views
+
+    def flat_params(self) -> Array:
+        """θ: every parameter in one live 1-D vector (``W1, b1, W2, …``); ``params()`` are views.
+
+        If a layer's ``W`` or ``b`` was replaced by another array, the vector is rebuilt first.
+        """
+        for layer, (W, b) in zip(self.layers, self._views, strict=True):
+            if layer.W is not W or layer.b is not b:
+                self._pack()
+                break
+        return self._flat
 
     # --- construction ------------------------------------------------------------------------
 
@@ -241,13 +289,14 @@ class Network:
 
     def astype(self, dtype) -> Network:
         """A copy in another float dtype."""
-        net = self.copy()
         dt = check_dtype(dtype)
-        for layer in net.layers:
-            layer.W = layer.W.astype(dt)
-            layer.b = None if layer.b is None else layer.b.astype(dt)
-        net.dtype = dt
-        return net
+        return Network(
+            [
+                Dense(ly.W.astype(dt), None if ly.b is None else ly.b.astype(dt), ly.activation)
+                for ly in self.layers
+            ],
+            dtype=dt,
+        )
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)
@@ -300,6 +349,7 @@ class Network:
         workspace: Workspace | None = None,
         use_shortcut: bool = True,
         sample_weight: Array | None = None,
+        scale_deltas: bool = False,
     ) -> Gradients:
         """Deltas and gradients of ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` by the delta rule.
 
@@ -307,6 +357,8 @@ class Network:
         ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``. ``use_shortcut=False`` forces the general chain-rule output
         delta even where ``o − t`` is valid. With ``sample_weight`` w the error is
         ``Σᵢ wᵢ Jᵢ / Σᵢ wᵢ``: every delta row is scaled by ``n wᵢ / Σ w`` (the rule is linear in δ).
+        ``scale_deltas`` (workspace only) stores ``δ/n`` instead of ``δ`` (``Gradients.delta_scale``
+        says so), which saves a pass over the gradients; the gradients are the same.
         """
         loss = get_loss(loss)
         out = fp.output
@@ -335,21 +387,31 @@ class Network:
         t = workspace.t
         inv_n = 1.0 / n
         last = self.layers[-1]
-        output_delta(loss, last.activation, fp.z[-1], out, t, g.deltas[-1], use_shortcut)
+        delta = output_delta(loss, last.activation, fp.z[-1], out, t, g.deltas[-1], use_shortcut)
         if sample_weight is not None:
-            g.deltas[-1] *= _row_scale(sample_weight, n)
+            delta *= _row_scale(sample_weight, n)
+        # The batch mean's 1/n, applied once: to δᴸ (n × k numbers; the delta rule and the
+        # products are linear in δ, so every delta and gradient inherits it), or else to the
+        # flat gradient vector after the loop.
+        g.delta_scale = inv_n if scale_deltas else 1.0
+        if scale_deltas:
+            delta *= inv_n
         for i in range(self.n_layers - 1, -1, -1):
             layer = self.layers[i]
-            delta = g.deltas[i]
-            np.matmul(delta.T, fp.a[i], out=g.weights[i])
-            g.weights[i] *= inv_n
+            gW = g.weights[i]
+            if gW.flags.c_contiguous:
+                np.matmul(delta.T, fp.a[i], out=gW)  # ∂E/∂Wˡ = Δˡᵀ Aˡ⁻¹
+            else:
+                np.matmul(fp.a[i].T, delta, out=gW.T)  # the transposed layout: (∂E/∂Wˡ)ᵀ
             if layer.b is not None:
-                np.sum(delta, axis=0, out=g.biases[i])
-                g.biases[i] *= inv_n
+                np.matmul(workspace.ones, delta, out=g.biases[i])  # ∂E/∂bˡ = 1ᵀ Δˡ
             if i > 0:
                 back = g.deltas[i - 1]
                 np.matmul(delta, layer.W, out=back)  # δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹
                 self.layers[i - 1].activation.vjp(fp.z[i - 1], fp.a[i], back, out=back)
+                delta = back
+        if not scale_deltas:
+            workspace.flat_grads *= inv_n
         return g
 
     def check_target(self, target, n: int) -> Array:
@@ -394,12 +456,16 @@ class Network:
             in_place = layer.activation.derivative_from_output
             acts.append(z if in_place else np.empty_like(z))
             zs.append(z)
+        flat_grads = np.zeros(_flat_size(self.layers), dtype=dt)
+        views = _flat_views(flat_grads, self.layers)
         grads = Gradients(
             deltas=[np.empty((n, layer.units), dtype=dt) for layer in self.layers],
-            weights=[np.empty_like(layer.W) for layer in self.layers],
-            biases=[None if layer.b is None else np.empty_like(layer.b) for layer in self.layers],
+            weights=[gW for gW, _ in views],
+            biases=[gb for _, gb in views],
         )
-        ws = Workspace(n, x, t, ForwardPass(zs, acts), grads)
+        ws = Workspace(
+            n, x, t, ForwardPass(zs, acts), grads, flat_grads=flat_grads, ones=np.ones(n, dtype=dt)
+        )
         ws.grads_by_name = grads.as_dict()
         self._workspaces[n] = ws
         return ws
@@ -411,6 +477,30 @@ class Network:
         from .training import fit
 
         return fit(self, x, y, **kwargs)
+
+
+def _flat_size(layers: Sequence[Dense]) -> int:
+    return sum(ly.W.size + (0 if ly.b is None else ly.b.size) for ly in layers)
+
+
+def _flat_views(flat: Array, layers: Sequence[Dense]) -> list[tuple[Array, Array | None]]:
+    """``(W, b)`` views into ``flat`` for every layer, in the order ``W1, b1, W2, …``.
+
+    ``W1`` is laid out transposed (see the module docstring); the others are C-contiguous.
+    """
+    views: list[tuple[Array, Array | None]] = []
+    offset = 0
+    for i, layer in enumerate(layers):
+        units, inputs = layer.W.shape
+        chunk = flat[offset : offset + units * inputs]
+        W = chunk.reshape(inputs, units).T if i == 0 and TRANSPOSE_FIRST else chunk.reshape(units, inputs)
+        offset += units * inputs
+        b = None
+        if layer.b is not None:
+            b = flat[offset : offset + units]
+            offset += units
+        views.append((W, b))
+    return views
 
 
 def _row_scale(sample_weight: Array, n: int) -> Array:

@@ -13,6 +13,12 @@ root, ``√v/√(1 − β₂ᵗ)``.
 
 Identity (tested): Adam with ``β₁ = 0`` and ``ε = 0`` is RMSProp (``α = β₂``, ``ε = 0``) with the
 learning rate scaled by ``√(1 − β₂ᵗ)``: ``θ ← θ − lr·g/√(v/(1 − β₂ᵗ))``.
+
+Speed: every rule is element-wise, so when the parameters, the gradients and every state slot are
+each laid out as consecutive views of one flat vector (as a :class:`~deltaprop.Network`'s
+parameters and its training workspace's gradients are, and as ``init`` then makes the state), the
+rule runs once over the whole vector instead of once per parameter: one NumPy call per operation
+for all layers. Otherwise it runs per parameter; the arithmetic is the same.
 """
 
 from __future__ import annotations
@@ -48,22 +54,63 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
     def init(self, params: dict[str, Array]) -> State:
-        """Fresh state: ``step = 0`` and every slot zero, shaped like its parameter."""
+        """Fresh state: ``step = 0`` and every slot zero, shaped like its parameter.
+
+        If the parameters are consecutive views of one flat vector, each slot is too (same
+        layout), so that :meth:`update` can run over whole vectors.
+        """
         state: State = {"step": 0}
+        arrays = list(params.values())
+        flat = flat_span(arrays)
         for slot in self.slots:
-            state[slot] = {k: np.zeros_like(p) for k, p in params.items()}
+            if flat is None:
+                state[slot] = {k: np.zeros_like(p) for k, p in params.items()}
+            else:
+                buf = np.zeros_like(flat)
+                state[slot] = dict(zip(params, _views_like(buf, arrays), strict=True))
         return state
 
     def update(self, params: dict[str, Array], grads: dict[str, Array], state: State) -> None:
         """One step, in place: ``params`` and ``state`` are overwritten."""
         state["step"] += 1
         t = state["step"]
+        flat = self._flat_arrays(params, grads, state)
+        if flat is not None:
+            p, g, s = flat
+            self._update_one(p, g, s, t)
+            return
         for k, p in params.items():
-            g = grads[k]
-            tmp = self._tmp(p)
-            if self.weight_decay and self._l2_in_gradient:
-                g = np.add(g, self.weight_decay * p, out=self._tmp(p, 1))  # g ← g + λθ
-            self._update(p, g, {s: state[s][k] for s in self.slots}, t, tmp)
+            self._update_one(p, grads[k], {s: state[s][k] for s in self.slots}, t)
+
+    def _update_one(self, p: Array, g: Array, s: dict[str, Array], t: int) -> None:
+        if self.weight_decay and self._l2_in_gradient:
+            decayed = np.multiply(p, self.weight_decay, out=self._tmp(p, 1))
+            g = np.add(g, decayed, out=decayed)  # g ← g + λθ
+        self._update(p, g, s, t, self._tmp(p))
+
+    def _flat_arrays(self, params, grads, state) -> tuple[Array, Array, dict[str, Array]] | None:
+        """``(θ, g, {slot: vector})`` if all are flat-laid-out alike, else None (cached by id)."""
+        try:
+            groups = [list(params.values()), [grads[k] for k in params]]
+            groups += [[state[slot][k] for k in params] for slot in self.slots]
+        except KeyError:
+            return None  # let the per-parameter loop raise its usual error
+        key = tuple(id(a) for group in groups for a in group)
+        cached = self._flat_cache
+        if cached is not None and cached[0] == key:
+            return cached[2]
+        spans = [flat_span(group) for group in groups]
+        result = None
+        if all(sp is not None for sp in spans) and all(
+            all(a.strides == b.strides for a, b in zip(groups[0], group, strict=True))
+            for group in groups[1:]
+        ):
+            result = (spans[0], spans[1], dict(zip(self.slots, spans[2:], strict=True)))
+        # The arrays are kept alive with the key, so their ids cannot be reused while cached.
+        self._flat_cache = (key, groups, result)
+        return result
+
+    _flat_cache: tuple | None = None
 
     def step(self, params: dict[str, Array], grads: dict[str, Array], state: State):
         """Pure form of :meth:`update`: returns ``(new_params, new_state)``, inputs untouched."""
@@ -86,11 +133,62 @@ class Optimizer:
 
 
 def copy_state(state: State) -> State:
-    """A deep copy of an optimizer state."""
-    return {
-        k: ({n: a.copy() for n, a in v.items()} if isinstance(v, dict) else v)
-        for k, v in state.items()
-    }
+    """A deep copy of an optimizer state (flat-laid-out slots stay flat in the copy)."""
+    out: State = {}
+    for k, v in state.items():
+        if isinstance(v, dict):
+            arrays = list(v.values())
+            flat = flat_span(arrays) if arrays else None
+            copies = (
+                _views_like(flat.copy(), arrays) if flat is not None else [a.copy() for a in arrays]
+            )
+            out[k] = dict(zip(v, copies, strict=True))
+        else:
+            out[k] = v
+    return out
+
+
+def flat_span(arrays: list[Array]) -> Array | None:
+    """The 1-D vector that ``arrays`` tile, back to back and in order, or None.
+
+    Each array must be a contiguous (C or F) view of the same 1-D base, of one dtype, starting
+    where the previous one ends.
+    """
+    if not arrays:
+        return None
+    first = arrays[0]
+    base = first.base
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    item = base.itemsize
+    base_addr = base.__array_interface__["data"][0]
+    start = first.__array_interface__["data"][0]
+    expected = start
+    for a in arrays:
+        if (
+            not isinstance(a, np.ndarray)
+            or a.base is not base
+            or a.dtype != base.dtype
+            or not (a.flags.c_contiguous or a.flags.f_contiguous)
+            or a.__array_interface__["data"][0] != expected
+        ):
+            return None
+        expected += a.size * item
+    lo = (start - base_addr) // item
+    return base[lo : lo + (expected - start) // item]
+
+
+def _views_like(flat: Array, arrays: list[Array]) -> list[Array]:
+    """Views into ``flat`` with the shapes and memory order of ``arrays``, back to back."""
+    views, offset = [], 0
+    for a in arrays:
+        chunk = flat[offset : offset + a.size]
+        offset += a.size
+        if a.flags.c_contiguous:
+            views.append(chunk.reshape(a.shape))
+        else:
+            views.append(chunk.reshape(a.shape[::-1]).T)
+    return views
 
 
 class SGD(Optimizer):

@@ -7,7 +7,9 @@ vectorised over the batch, every number inspectable.
 
 from .activations import Activation, available_activations, get_activation, register_activation
 from .callbacks import Callback, EarlyStopping, LambdaCallback
+from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
+from .io import load, save
 from .losses import Loss, available_losses, get_loss, output_delta
 from .network import Dense, ForwardPass, Gradients, Network
 from .optimizers import (
@@ -69,7 +71,11 @@ __all__ = [
     "get_optimizer",
     "get_schedule",
     "gradcheck",
+    "load",
     "numeric_gradients",
     "output_delta",
     "register_activation",
+    "save",
+    "to_onnx",
+    "to_torch",
 ]

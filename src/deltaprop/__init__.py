@@ -79,3 +79,12 @@ __all__ = [
     "to_onnx",
     "to_torch",
 ]
+
+
+def __getattr__(name: str):
+    # The scikit-learn estimators load on first use, so ``import deltaprop`` needs no scikit-learn.
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'deltaprop' has no attribute {name!r}")

@@ -189,6 +189,18 @@ def test_save_refuses_inconsistent_pieces(tmp_path):
 # --- atomic saves ------------------------------------------------------------------------------
 
 
+def test_new_files_follow_the_umask_and_overwrites_keep_the_mode(tmp_path):
+    old = os.umask(0o027)
+    try:
+        save(tmp_path / "m", _network())
+        assert (tmp_path / "m").stat().st_mode & 0o777 == 0o640
+        os.chmod(tmp_path / "m", 0o604)
+        save(tmp_path / "m", _network(seed=3))
+        assert (tmp_path / "m").stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(old)
+
+
 def _assert_previous_file_intact(path, net):
     x = _x()
     assert load(path).network.predict(x).tobytes() == net.predict(x).tobytes()

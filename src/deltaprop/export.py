@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import importlib
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .network import Network
+
+if TYPE_CHECKING:
+    import onnx
+    import torch
 
 ONNX_OPSET = 17
 ONNX_IR_VERSION = 8  # the IR version of opset 17: readable by every onnxruntime since 1.11
@@ -60,7 +65,7 @@ def to_onnx(
     *,
     input_name: str = "x",
     output_name: str = "y",
-):
+) -> onnx.ModelProto:
     """An ``onnx.ModelProto`` computing ``network.predict`` (opset 17), saved to ``path`` if given.
 
     Input ``input_name`` is ``(n, inputs)``, output ``output_name`` is ``(n, outputs)``, both of
@@ -166,7 +171,7 @@ _DECOMPOSED = {"leaky_relu": _leaky_relu64, "elu": _elu64, "softplus": _softplus
 # --- PyTorch ------------------------------------------------------------------------------------
 
 
-def to_torch(network: Network):
+def to_torch(network: Network) -> torch.nn.Sequential:
     """An equivalent ``torch.nn.Sequential``: ``nn.Linear`` layers and activation modules.
 
     Weights are copied (same values, same dtype); a bias-free layer is ``nn.Linear(bias=False)``;

@@ -23,7 +23,7 @@ import contextlib
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 import zlib
 from dataclasses import dataclass, field, fields
@@ -218,13 +218,14 @@ def _write_zip(fh, header: bytes, arrays: dict[str, Array]) -> None:
 
 def _write_atomic(path: Path, write) -> None:
     """``write(fh)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode(path))
+        with contextlib.suppress(FileNotFoundError):  # replacing a file: keep its permissions
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -238,13 +239,14 @@ def _write_atomic(path: Path, write) -> None:
             os.close(dir_fd)
 
 
-def _file_mode(path: Path) -> int:
-    """The mode the file would get from ``open``: the old file's, else 0o666 minus the umask."""
-    with contextlib.suppress(OSError):
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    # os.open with mode 0o666 lets the umask decide the permissions, as open() would
+    # (mkstemp's 0o600 would make every saved model private to its owner).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        with contextlib.suppress(FileExistsError):
+            return os.open(tmp, flags, 0o666), tmp
 
 
 def _json_default(value):

@@ -32,6 +32,8 @@ from .schedules import (
     StepDecay,
     get_schedule,
 )
+from .spec import SpecError, load_spec
+from .trace import StepTrace, Trace, explain
 from .training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
@@ -61,10 +63,14 @@ __all__ = [
     "ReduceOnPlateau",
     "SGD",
     "Schedule",
+    "SpecError",
     "StepDecay",
+    "StepTrace",
+    "Trace",
     "available_activations",
     "available_losses",
     "available_optimizers",
+    "explain",
     "fit",
     "get_activation",
     "get_loss",
@@ -72,6 +78,7 @@ __all__ = [
     "get_schedule",
     "gradcheck",
     "load",
+    "load_spec",
     "numeric_gradients",
     "output_delta",
     "register_activation",

@@ -227,12 +227,18 @@ class BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         val = None
         if self.early_stopping:
-            train, held = train_test_split(
-                np.arange(X.shape[0]),
-                random_state=rs,
-                test_size=self.validation_fraction,
-                stratify=self._stratify(y),
-            )
+            try:
+                train, held = train_test_split(
+                    np.arange(X.shape[0]),
+                    random_state=rs,
+                    test_size=self.validation_fraction,
+                    stratify=self._stratify(y),
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"early_stopping could not hold out a validation set: {exc}. Increase "
+                    "'validation_fraction' or the size of your dataset."
+                ) from exc
             if held.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' or the size "

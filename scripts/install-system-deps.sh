@@ -6,7 +6,7 @@ set -euo pipefail
 what="${1:-test}"
 need=()
 case "$what" in
-  test) ;;
+  test) command -v chromium >/dev/null || need+=(chromium) ;;
   bench) [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist) ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac

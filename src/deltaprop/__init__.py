@@ -7,7 +7,9 @@ vectorised over the batch, every number inspectable.
 
 from .activations import Activation, available_activations, get_activation, register_activation
 from .callbacks import Callback, EarlyStopping, LambdaCallback
+from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
+from .io import load, save
 from .losses import Loss, available_losses, get_loss, output_delta
 from .network import Dense, ForwardPass, Gradients, Network
 from .optimizers import (
@@ -30,6 +32,8 @@ from .schedules import (
     StepDecay,
     get_schedule,
 )
+from .spec import SpecError, load_spec
+from .trace import StepTrace, Trace, explain
 from .training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
@@ -59,17 +63,35 @@ __all__ = [
     "ReduceOnPlateau",
     "SGD",
     "Schedule",
+    "SpecError",
     "StepDecay",
+    "StepTrace",
+    "Trace",
     "available_activations",
     "available_losses",
     "available_optimizers",
+    "explain",
     "fit",
     "get_activation",
     "get_loss",
     "get_optimizer",
     "get_schedule",
     "gradcheck",
+    "load",
+    "load_spec",
     "numeric_gradients",
     "output_delta",
     "register_activation",
+    "save",
+    "to_onnx",
+    "to_torch",
 ]
+
+
+def __getattr__(name: str):
+    # The scikit-learn estimators load on first use, so ``import deltaprop`` needs no scikit-learn.
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'deltaprop' has no attribute {name!r}")

@@ -510,7 +510,12 @@ def _row_scale(sample_weight: Array, n: int) -> Array:
 def _per_layer(value, n: int, name: str) -> list:
     if isinstance(value, str | bool) or value is None or callable(value):
         return [value] * n
-    value = list(value)
+    try:
+        value = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a name or one per layer, got {type(value).__name__}"
+        ) from None
     if len(value) != n:
         raise ValueError(f"{name} has {len(value)} entries, expected one per layer ({n})")
     return value

@@ -29,7 +29,6 @@ from .optimizers import Optimizer, State, get_optimizer
 from .schedules import Schedule, get_schedule
 from .validation import (
     as_2d_float,
-    check_finite,
     check_int,
     check_number,
     check_sample_weight,
@@ -153,7 +152,12 @@ def _gather(x: Array, idx: Array | slice, ws: Workspace, out: Array | None = Non
     else:
         np.copyto(out, np.take(x, idx, axis=0, mode="clip"), casting="unsafe")
     if isinstance(x, np.memmap):
-        check_finite(out, "x")
+        bad = ~np.isfinite(out)
+        if bad.any():
+            # Report the position in x, not in the batch (whose rows are x[idx]).
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            row = idx.start + i if isinstance(idx, slice) else int(idx[i])
+            raise ValueError(f"x contains NaN or infinity (at index [{row}, {j}])")
 
 
 def fit(

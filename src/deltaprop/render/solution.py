@@ -1,0 +1,553 @@
+"""A trace as the blocks of a worked solution, in the tutorials' order and notation.
+
+Forward pass (``z = W a + b``, ``a = f(z)``), loss, output delta (general chain rule and, where
+valid, the shortcut ``o − t``), hidden deltas by the delta rule, gradients, update, and the forward
+pass again. Every number is read from the :class:`~deltaprop.trace.Trace`; nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..trace import StepTrace, Trace
+from . import formulas as F
+from .document import Document, Eq, Figure, Heading, Para, Table
+from .formulas import layer_sym, partial, weight_sym
+from .math import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
+from .optimizer import update_section
+
+ORDINAL = {1: "one training step", 2: "two training steps", 3: "three training steps"}
+
+
+def build(trace: Trace) -> Document:
+    """The whole worked solution of ``trace`` as a :class:`Document`."""
+    n_steps = len(trace.steps)
+    sizes = "-".join(str(s) for s in trace.sizes)
+    what = ORDINAL.get(n_steps, f"{n_steps} training steps")
+    doc = Document(f"Worked solution: {what} of a {sizes} network")
+    doc.add(Heading(1, doc.title))
+    _preamble(doc, trace)
+    for k, st in enumerate(trace.steps):
+        doc.add(Heading(2, f"Step {st.step}" + (f" of {n_steps}" if n_steps > 1 else "")))
+        _step(doc, trace, k, st)
+    if n_steps > 1:
+        _summary(doc, trace)
+    return doc
+
+
+def vec(values) -> Mat:
+    return Mat([list(map(float, values))], vector=True)
+
+
+def samples(arr: np.ndarray) -> Mat:
+    """One sample as a vector, several as rows."""
+    return vec(arr[0]) if arr.shape[0] == 1 else Mat([list(map(float, r)) for r in arr])
+
+
+def _role(trace: Trace, layer: int) -> str:
+    act = trace.activations[layer - 1]
+    units = trace.sizes[layer]
+    kind = "output layer" if layer == len(trace.activations) else "hidden layer"
+    return f"Layer {layer} ({kind}, {units} neuron{'s' if units > 1 else ''}, {act.name})"
+
+
+def _preamble(doc: Document, trace: Trace) -> None:
+    st0 = trace.steps[0]
+    n, L = st0.n, len(trace.activations)
+    layers = [f"{trace.sizes[0]} input{'s' if trace.sizes[0] > 1 else ''}"]
+    layers += [f"{trace.sizes[ly]} {trace.activations[ly - 1].name}" for ly in range(1, L + 1)]
+    doc.add(Para(["Network: " + " → ".join(layers) + " (neurons per layer, input first)."]))
+    sym, _ = F.loss_value(trace.loss.name, [0.0] * trace.sizes[-1], [0.0] * trace.sizes[-1])
+    loss_eq = row(Sym("J"), "=", sym) if sym is not None else Sym("J")
+    doc.add(Para([f"Loss per sample: {trace.loss.name}, ", loss_eq, "."]))
+    doc.add(
+        Para(
+            [
+                "Notation: ",
+                row(
+                    layer_sym("z", None, "l"),
+                    "=",
+                    Sym("W", "", "(l)"),
+                    "·",
+                    Sym("a", "", "(l−1)"),
+                    "+",
+                    Sym("b", "", "(l)"),
+                ),
+                ", ",
+                row(layer_sym("a", None, "l"), "=", Func("f", [layer_sym("z", None, "l")])),
+                ", with ",
+                row(Sym("a", "", "(0)"), "=", Sym("x")),
+                "; ",
+                weight_sym("i", "j", "l"),
+                " joins neuron j of layer l − 1 to neuron i of layer l; o is the output ",
+                Sym("a", "", f"({L})"),
+                " and t the target.",
+            ]
+        )
+    )
+    if n > 1:
+        doc.add(
+            Para(
+                [
+                    f"The batch has n = {n} samples. Its error is the mean ",
+                    row(Sym("E"), "=", Frac(Lit("1"), Sym("n")), "·", Sum("s", Sym("J", "s"))),
+                    "; each sample has its own deltas; every gradient is the mean over the "
+                    "samples, ",
+                    row(
+                        partial("E", Sym("W", "", "(l)")),
+                        "=",
+                        Frac(Lit("1"), Sym("n")),
+                        "·",
+                        Sum("s", row(Sym("δ", "s", "(l)"), "·", Sym("a", "s", "(l−1)T"))),
+                    ),
+                    ".",
+                ]
+            )
+        )
+    doc.add(Para(["Parameters before step 1:"]))
+    for ly in range(1, L + 1):
+        W, b = st0.W[ly - 1], st0.b[ly - 1]
+        eq = row(Sym("W", "", f"({ly})"), "=", Mat(W.tolist()))
+        if b is not None:
+            eq = row(eq, ",", Sym("b", "", f"({ly})"), "=", vec(b))
+        doc.add(Eq(eq, "" if b is not None else "no bias"))
+    if n == 1:
+        doc.add(Eq(row(Sym("x"), "=", samples(st0.x), ",", Sym("t"), "=", samples(st0.t))))
+    else:
+        rows = [[str(s + 1), vec(st0.x[s]), vec(st0.t[s])] for s in range(n)]
+        doc.add(Table(["sample", Sym("x"), Sym("t")], rows))
+
+
+def _sample_heading(doc: Document, st: StepTrace, s: int) -> None:
+    if st.n > 1:
+        doc.add(Heading(4, f"Sample {s + 1} of {st.n}"))
+
+
+def _step(doc: Document, trace: Trace, k: int, st: StepTrace) -> None:
+    doc.add(Heading(3, "1. Forward pass"))
+    for s in range(st.n):
+        _sample_heading(doc, st, s)
+        if st.n > 1:
+            doc.add(Eq(row(Sym("x"), "=", vec(st.x[s]), ",", Sym("t"), "=", vec(st.t[s]))))
+        doc.add(Figure(k, s))
+        _forward(doc, trace, st.W, st.b, st.z, st.a, s)
+    doc.add(Heading(3, "2. Loss"))
+    _loss(doc, trace, st, st.a[-1], st.loss_per_sample, st.loss)
+    doc.add(Heading(3, "3. Output delta"))
+    _output_delta(doc, trace, st)
+    if len(trace.activations) > 1:
+        doc.add(Heading(3, "4. Hidden deltas by the delta rule"))
+        _hidden_deltas(doc, trace, st)
+    doc.add(Heading(3, "5. Gradients"))
+    _gradients(doc, trace, st)
+    doc.add(Heading(3, "6. Update"))
+    update_section(doc, trace, st)
+    doc.add(Heading(3, "7. Forward pass with the new parameters"))
+    for s in range(st.n):
+        _sample_heading(doc, st, s)
+        _forward(doc, trace, st.W_after, st.b_after, st.z_after, st.a_after, s)
+    _loss(doc, trace, st, st.a_after[-1], st.loss_per_sample_after, st.loss_after)
+    change = st.loss_after - st.loss
+    doc.add(
+        Para(
+            [
+                "The error went from ",
+                Num(st.loss),
+                " to ",
+                Num(st.loss_after),
+                " (change ",
+                Num(change),
+                ").",
+            ]
+        )
+    )
+
+
+def _forward(doc, trace: Trace, W, b, z, a, s: int) -> None:
+    for ly in range(1, len(trace.activations) + 1):
+        act = trace.activations[ly - 1]
+        Wl, bl, zl, al, prev = W[ly - 1], b[ly - 1], z[ly - 1][s], a[ly][s], a[ly - 1][s]
+        doc.add(Para([_role(trace, ly) + ":"]))
+        for i in range(Wl.shape[0]):
+            terms = [
+                row(weight_sym(i + 1, j + 1, ly), "·", layer_sym("a", j + 1, ly - 1))
+                for j in range(Wl.shape[1])
+            ]
+            nums = [row(Num(Wl[i, j]), "·", Num(prev[j])) for j in range(Wl.shape[1])]
+            if bl is not None:
+                terms.append(layer_sym("b", i + 1, ly))
+                nums.append(Num(bl[i]))
+            zi = layer_sym("z", i + 1, ly)
+            doc.add(Eq(row(zi, "=", join(terms, "+"), "=", join(nums, "+"), "=", Num(zl[i]))))
+        for i in range(Wl.shape[0]):
+            zi, ai = layer_sym("z", i + 1, ly), layer_sym("a", i + 1, ly)
+            sym, sub = F.activation_value(act.name, zi, float(zl[i]), zl.tolist(), i)
+            if act.name == "identity" or (act.name == "elu" and zl[i] > 0):
+                doc.add(Eq(row(ai, "=", zi, "=", Num(al[i]))))
+            else:
+                doc.add(Eq(row(ai, "=", sym, "=", sub, "=", Num(al[i]))))
+
+
+def _loss(doc, trace: Trace, st: StepTrace, o, per_sample, mean: float) -> None:
+    name = trace.loss.name
+    for s in range(st.n):
+        sym, sub = F.loss_value(name, o[s].tolist(), st.t[s].tolist())
+        J = Sym("J") if st.n == 1 else Sym("J", str(s + 1))
+        head = [Sym("E"), "=", J] if st.n == 1 else [J]
+        parts = [sym, sub] if sym is not None else []
+        doc.add(Eq(row(*head, *[x for p in parts for x in ("=", p)], "=", Num(per_sample[s]))))
+    if st.n > 1:
+        frac = Frac(Lit("1"), Lit(str(st.n)))
+        terms = join([Num(v) for v in per_sample], "+")
+        mean_eq = row(
+            Sym("E"),
+            "=",
+            frac,
+            "·",
+            Sum("s", Sym("J", "s")),
+            "=",
+            frac,
+            "·",
+            Paren(terms),
+            "=",
+            Num(mean),
+        )
+        doc.add(Eq(mean_eq, "the mean over the batch"))
+
+
+def _output_delta(doc, trace: Trace, st: StepTrace) -> None:
+    L = len(trace.activations)
+    act = trace.activations[-1]
+    k = trace.sizes[-1]
+    oi, zi = Sym("o", "i"), Sym("z", "i", f"({L})")
+    if act.elementwise:
+        general = row(Sym("δ", "i", f"({L})"), "=", partial("J", oi), "·", Func("f′", [zi]))
+        doc.add(
+            Para(
+                [
+                    "General form (chain rule): ",
+                    general,
+                    f", with f′ = {act.derivative_formula} for {act.name}.",
+                ]
+            )
+        )
+    else:
+        zj = Sym("z", "j", f"({L})")
+        general = row(
+            Sym("δ", "j", f"({L})"),
+            "=",
+            Sum("i", row(partial("J", oi), "·", Frac(Sym("∂o", "i"), Sym("∂z", "j", f"({L})")))),
+        )
+        doc.add(
+            Para(
+                [
+                    "General form (chain rule through the softmax Jacobian): ",
+                    general,
+                    ", with ",
+                    row(
+                        Frac(Sym("∂o", "i"), Sym("∂" + zj.name, "j", zj.sup)),
+                        "=",
+                        oi,
+                        "·",
+                        Paren(row(Lit("[i = j]"), "−", Sym("o", "j"))),
+                    ),
+                    ".",
+                ]
+            )
+        )
+    for s in range(st.n):
+        _sample_heading(doc, st, s)
+        o, t = st.output[s], st.t[s]
+        for i in range(k):
+            sym, sub = F.loss_gradient(trace.loss.name, k, i + 1, float(o[i]), float(t[i]))
+            parts = [sym] + ([sub] if sub is not None else [])
+            doc.add(
+                Eq(
+                    row(
+                        partial("J", Sym("o", str(i + 1))),
+                        *[x for p in parts for x in ("=", p)],
+                        "=",
+                        Num(st.dJ_do[s, i]),
+                    )
+                )
+            )
+        if act.elementwise:
+            for i in range(k):
+                _fprime_eq(doc, act.name, L, i, st.z[-1][s, i], st.a[-1][s, i], st.fprime[-1][s, i])
+            for i in range(k):
+                d = layer_sym("δ", i + 1, L)
+                doc.add(
+                    Eq(
+                        row(
+                            d,
+                            "=",
+                            partial("J", Sym("o", str(i + 1))),
+                            "·",
+                            Func("f′", [layer_sym("z", i + 1, L)]),
+                            "=",
+                            Num(st.dJ_do[s, i]),
+                            "·",
+                            Num(st.fprime[-1][s, i]),
+                            "=",
+                            Num(st.delta_general[s, i]),
+                        )
+                    )
+                )
+        else:
+            J = st.jacobian[-1][s]
+            doc.add(
+                Eq(
+                    row(Frac(Sym("∂o"), Sym("∂z", "", f"({L})")), "=", Mat(J.tolist())),
+                    "the softmax Jacobian, row i, column j",
+                )
+            )
+            for j in range(k):
+                terms = [row(Num(st.dJ_do[s, i]), "·", Num(J[i, j])) for i in range(k)]
+                doc.add(
+                    Eq(
+                        row(
+                            layer_sym("δ", j + 1, L),
+                            "=",
+                            join(terms, "+"),
+                            "=",
+                            Num(st.delta_general[s, j]),
+                        )
+                    )
+                )
+        if st.shortcut:
+            for i in range(k):
+                doc.add(
+                    Eq(
+                        row(
+                            layer_sym("δ", i + 1, L),
+                            "=",
+                            Sym("o", str(i + 1)),
+                            "−",
+                            Sym("t", str(i + 1)),
+                            "=",
+                            Num(o[i]),
+                            "−",
+                            Num(t[i]),
+                            "=",
+                            Num(st.deltas[-1][s, i]),
+                        ),
+                        "shortcut",
+                    )
+                )
+    diff = float(np.max(np.abs(st.delta_general - st.deltas[-1])))
+    if st.shortcut:
+        scale = max(1.0, float(np.max(np.abs(st.deltas[-1]))))
+        agree = (
+            [
+                "The general form and the shortcut agree",
+                *([" exactly"] if diff == 0 else [" (up to rounding: ", Num(diff), ")"]),
+                "; the engine trains with the shortcut.",
+            ]
+            if diff <= 1e-9 * scale
+            else [
+                "The general form and the shortcut differ by up to ",
+                Num(diff),
+                ": the targets do not sum to 1. The engine trains with the shortcut.",
+            ]
+        )
+        doc.add(Para([f"Shortcut δ = o − t: valid for {F.SHORTCUT_REASON[act.name]}. ", *agree]))
+    else:
+        doc.add(
+            Para(
+                [
+                    f"The shortcut δ = o − t is not valid for a {act.name} output with the "
+                    f"{trace.loss.name} loss; the engine uses the general form."
+                ]
+            )
+        )
+
+
+def _fprime_eq(doc, name: str, layer: int, i: int, zv, av, value) -> None:
+    sym, sub = F.derivative(name, float(zv), float(av))
+    lhs = Func("f′", [layer_sym("z", i + 1, layer)])
+    if sym is None:
+        doc.add(Eq(row(lhs, "=", Num(value)), F.derivative_note(name, float(zv))))
+        return
+    parts = [p for p in (sym, sub) if p is not None]
+    items = [x for p in parts for x in ("=", p)]
+    if isinstance(sym, Lit) and sub is None:  # f′ = 1: nothing to substitute
+        doc.add(Eq(row(lhs, *items)))
+        return
+    doc.add(Eq(row(lhs, *items, "=", Num(value))))
+
+
+def _hidden_deltas(doc, trace: Trace, st: StepTrace) -> None:
+    L = len(trace.activations)
+    rule = row(
+        Sym("δ", "i", "(l)"),
+        "=",
+        Func("f′", [Sym("z", "i", "(l)")]),
+        "·",
+        Sum("k", row(Sym("w", "ki", "(l+1)"), "·", Sym("δ", "k", "(l+1)"))),
+    )
+    doc.add(Para(["The delta rule, from the output back: ", rule, "."]))
+    for s in range(st.n):
+        _sample_heading(doc, st, s)
+        for ly in range(L - 1, 0, -1):
+            act = trace.activations[ly - 1]
+            doc.add(
+                Para(
+                    [
+                        _role(trace, ly)
+                        + (f", f′ = {act.derivative_formula}:" if act.elementwise else ":")
+                    ]
+                )
+            )
+            Wn, dn, back = st.W[ly], st.deltas[ly][s], st.back[ly - 1][s]
+            for i in range(trace.sizes[ly]):
+                inner = join([row(Num(Wn[m, i]), "·", Num(dn[m])) for m in range(Wn.shape[0])], "+")
+                d = layer_sym("δ", i + 1, ly)
+                sym_inner = Sum(
+                    "k", row(weight_sym("k", i + 1, ly + 1), "·", layer_sym("δ", "k", ly + 1))
+                )
+                if act.elementwise:
+                    fp = st.fprime[ly - 1][s, i]
+                    _fprime_eq(doc, act.name, ly, i, st.z[ly - 1][s, i], st.a[ly][s, i], fp)
+                    doc.add(
+                        Eq(
+                            row(
+                                d,
+                                "=",
+                                Func("f′", [layer_sym("z", i + 1, ly)]),
+                                "·",
+                                sym_inner,
+                                "=",
+                                Num(fp),
+                                "·",
+                                Paren(inner),
+                                "=",
+                                Num(fp),
+                                "·",
+                                Num(back[i]),
+                                "=",
+                                Num(st.deltas[ly - 1][s, i]),
+                            )
+                        )
+                    )
+                else:
+                    doc.add(
+                        Eq(
+                            row(
+                                Sym("∂J/∂a", str(i + 1), f"({ly})"),
+                                "=",
+                                sym_inner,
+                                "=",
+                                inner,
+                                "=",
+                                Num(back[i]),
+                            )
+                        )
+                    )
+            if not act.elementwise:
+                J = st.jacobian[ly - 1][s]
+                doc.add(Eq(row(Frac(Sym("∂a"), Sym("∂z", "", f"({ly})")), "=", Mat(J.tolist()))))
+                for j in range(trace.sizes[ly]):
+                    terms = [row(Num(back[i]), "·", Num(J[i, j])) for i in range(len(back))]
+                    doc.add(
+                        Eq(
+                            row(
+                                layer_sym("δ", j + 1, ly),
+                                "=",
+                                join(terms, "+"),
+                                "=",
+                                Num(st.deltas[ly - 1][s, j]),
+                            )
+                        )
+                    )
+
+
+def _gradients(doc, trace: Trace, st: StepTrace) -> None:
+    n, L = st.n, len(trace.activations)
+    di, aj = Sym("δ", "i", "(l)"), Sym("a", "j", "(l−1)")
+    if n == 1:
+        rule = [
+            row(partial("E", Sym("w", "ij", "(l)")), "=", di, "·", aj),
+            " and ",
+            row(partial("E", Sym("b", "i", "(l)")), "=", di),
+        ]
+    else:
+        mean = [Frac(Lit("1"), Lit(str(n))), "·"]
+        rule = [
+            row(partial("E", Sym("w", "ij", "(l)")), "=", *mean, Sum("s", row(di, "·", aj))),
+            " and ",
+            row(partial("E", Sym("b", "i", "(l)")), "=", *mean, Sum("s", di)),
+            f", the means over the {n} samples",
+        ]
+    doc.add(
+        Para(
+            [
+                "Each gradient is a delta times the activation feeding the weight: ",
+                *rule,
+                ", with ",
+                row(Sym("a", "j", "(0)"), "=", Sym("x", "j")),
+                ".",
+            ]
+        )
+    )
+    for ly in range(L, 0, -1):
+        doc.add(Para([_role(trace, ly) + ":"]))
+        d, a_prev = st.deltas[ly - 1], st.a[ly - 1]
+        dW, db = st.dW[ly - 1], st.db[ly - 1]
+        for i in range(dW.shape[0]):
+            for j in range(dW.shape[1]):
+                prods = [row(Num(d[s, i]), "·", Num(a_prev[s, j])) for s in range(n)]
+                sym = row(layer_sym("δ", i + 1, ly), "·", layer_sym("a", j + 1, ly - 1))
+                doc.add(
+                    Eq(
+                        row(
+                            partial("E", weight_sym(i + 1, j + 1, ly)),
+                            "=",
+                            *_mean_of(sym, prods, n),
+                            "=",
+                            Num(dW[i, j]),
+                        )
+                    )
+                )
+        if db is not None:
+            for i in range(db.shape[0]):
+                vals = [Num(d[s, i]) for s in range(n)]
+                sym = layer_sym("δ", i + 1, ly)
+                items = [sym] if n == 1 else _mean_of(sym, vals, n)
+                doc.add(
+                    Eq(row(partial("E", layer_sym("b", i + 1, ly)), "=", *items, "=", Num(db[i])))
+                )
+
+
+def _mean_of(sym, terms: list, n: int) -> list:
+    if n == 1:
+        return [sym, "=", terms[0]]
+    frac = Frac(Lit("1"), Lit(str(n)))
+    return [frac, "·", Sum("s", sym), "=", frac, "·", Paren(join(terms, "+"))]
+
+
+def _summary(doc, trace: Trace) -> None:
+    doc.add(Heading(2, "Loss and output per step"))
+    rows = []
+    for st in trace.steps:
+        rows.append(
+            [
+                str(st.step),
+                Num(st.loss),
+                samples(st.output),
+                Num(st.loss_after),
+                samples(st.output_after),
+            ]
+        )
+    doc.add(Table(["step", "E before", "o before", "E after", "o after"], rows))
+    first, last = trace.steps[0], trace.steps[-1]
+    doc.add(
+        Para(
+            [
+                f"Over {len(trace.steps)} steps the error went from ",
+                Num(first.loss),
+                " to ",
+                Num(last.loss_after),
+                ".",
+            ]
+        )
+    )

@@ -1,0 +1,538 @@
+"""The training loop: modes, determinism, learning, regularisation, schedules, callbacks, failure.
+
+The loop's buffered fast path (``Network.workspace``) is checked against hand-written loops over
+the plain ``Network.gradients`` — an update is θ ← θ − η·∂E/∂θ over the batch, whatever the mode.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from netcases import ACTIVATIONS
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+import deltaprop as dp
+
+
+def regression_data(n=10, d=3, k=2, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.normal(size=(n, k))
+
+
+def hand_sgd(net, x, y, loss, lr, epochs, batch_size, seed):
+    """Plain mini-batch gradient descent, written out: the order is the loop's documented one."""
+    n = len(x)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(n) if batch_size < n else np.arange(n)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            g = net.gradients(x[idx], y[idx], loss).as_dict()
+            for k, p in net.params().items():
+                p -= lr * g[k]
+
+
+def assert_same_weights(a: dp.Network, b: dp.Network, rtol=0.0, atol=0.0):
+    pa, pb = a.params(), b.params()
+    assert pa.keys() == pb.keys()
+    for k in pa:
+        if rtol == 0 and atol == 0:
+            np.testing.assert_array_equal(pa[k], pb[k], err_msg=k)
+        else:
+            np.testing.assert_allclose(pa[k], pb[k], rtol=rtol, atol=atol, err_msg=k)
+
+
+# --- batch, stochastic and mini-batch modes ---------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [10, 25])
+def test_one_batch_of_all_samples_is_batch_gradient_descent(batch_size):
+    x, y = regression_data()
+    a = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=3)
+    b = a.copy()
+    ha = a.fit(x, y, learning_rate=0.05, epochs=15, batch_size=batch_size, seed=4)
+    hb = b.fit(x, y, learning_rate=0.05, epochs=15, batch_size=None, seed=99)
+    assert_same_weights(a, b)
+    assert ha.loss == hb.loss
+    assert ha.updates == hb.updates == 15
+
+
+@pytest.mark.parametrize("hidden", ACTIVATIONS)
+def test_a_training_step_is_the_gradient_step_for_every_activation(hidden):
+    """The buffered forward/backward of the loop equals ``Network.gradients``, for every f."""
+    x, y = regression_data(n=6)
+    net = dp.Network.from_sizes([3, 5, 4, 2], [hidden, hidden, "identity"], seed=8)
+    ref = net.copy()
+    net.fit(x, y, loss="squared_error", learning_rate=0.1, epochs=3, batch_size=None)
+    hand_sgd(ref, x, y, "squared_error", 0.1, 3, len(x), seed=None)
+    assert_same_weights(net, ref, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "acts", "loss"),
+    [
+        ([3, 4, 2], ["sigmoid", "identity"], "squared_error"),
+        ([3, 5, 3, 2], ["elu", "softplus", "sigmoid"], "log_loss"),
+        ([3, 4, 2], ["relu", "softmax"], "cross_entropy"),
+    ],
+)
+def test_stochastic_gradient_descent_is_a_hand_loop_in_the_shuffled_order(sizes, acts, loss):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(9, 3))
+    y = rng.dirichlet(np.ones(2), size=9) if loss != "squared_error" else rng.normal(size=(9, 2))
+    net = dp.Network.from_sizes(sizes, acts, seed=6)
+    ref = net.copy()
+    history = net.fit(x, y, loss=loss, learning_rate=0.2, epochs=4, batch_size=1, seed=123)
+    hand_sgd(ref, x, y, loss, 0.2, 4, 1, seed=123)
+    assert history.updates == 4 * 9
+    assert_same_weights(net, ref, rtol=1e-13, atol=1e-15)
+
+
+def test_mini_batches_are_a_hand_loop_with_a_short_last_batch():
+    x, y = regression_data(n=11)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    ref = net.copy()
+    history = net.fit(x, y, loss="squared_error", learning_rate=0.1, epochs=5, batch_size=4, seed=7)
+    hand_sgd(ref, x, y, "squared_error", 0.1, 5, 4, seed=7)
+    assert history.updates == 5 * 3  # batches of 4, 4 and 3
+    assert_same_weights(net, ref, rtol=1e-13, atol=1e-15)
+
+
+def test_same_seed_is_bit_identical_and_another_seed_differs():
+    x, y = regression_data(n=20)
+
+    def run(seed):
+        net = dp.Network.from_sizes([3, 6, 2], ["relu", "identity"], seed=seed)
+        net.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=5, batch_size=3, seed=seed)
+        return net
+
+    assert_same_weights(run(42), run(42))
+    a, b = run(42), run(43)
+    assert not np.array_equal(a.params()["W1"], b.params()["W1"])
+    # The shuffling seed alone changes the run too.
+    c = dp.Network.from_sizes([3, 6, 2], ["relu", "identity"], seed=42)
+    c.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=5, batch_size=3, seed=7)
+    assert not np.array_equal(a.params()["W2"], c.params()["W2"])
+
+
+def test_integer_sample_weights_equal_repeated_samples():
+    x, y = regression_data(n=5)
+    w = np.array([2, 1, 3, 1, 1])
+    a = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    b = a.copy()
+    a.fit(x, y, learning_rate=0.1, epochs=10, batch_size=None, sample_weight=w)
+    b.fit(
+        np.repeat(x, w, axis=0),
+        np.repeat(y, w, axis=0),
+        learning_rate=0.1,
+        epochs=10,
+        batch_size=None,
+    )
+    assert_same_weights(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_continuing_with_the_optimizer_state_equals_one_long_run():
+    x, y = regression_data()
+    a = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    b = a.copy()
+    a.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=10, batch_size=None)
+    h = b.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=4, batch_size=None)
+    assert h.optimizer_state["step"] == 4
+    b.fit(
+        x,
+        y,
+        optimizer="adam",
+        learning_rate=0.01,
+        epochs=6,
+        batch_size=None,
+        optimizer_state=h.optimizer_state,
+    )
+    assert_same_weights(a, b)
+
+
+# --- it learns ----------------------------------------------------------------------------------
+
+
+def test_two_two_one_sigmoid_network_learns_xor():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([[0], [1], [1], [0]], dtype=float)
+    # With two hidden units XOR has local minima (seeds 0 and 4 end with outputs stuck at 0.5);
+    # seed 1 starts in the basin of a solution.
+    net = dp.Network.from_sizes([2, 2, 1], "sigmoid", seed=1)
+    history = net.fit(x, y, learning_rate=2.0, epochs=3000, batch_size=None)
+    o = net.predict(x).ravel()
+    assert ((o > 0.5) == (y.ravel() > 0.5)).all(), o
+    assert np.abs(o - y.ravel()).max() < 0.05
+    assert history.accuracy[-1] == 1.0
+    assert history.loss[-1] < 0.01 < history.loss[0]
+
+
+def test_digits_reach_95_percent_test_accuracy():
+    digits = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.data / 16.0, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    net = dp.Network.from_sizes([64, 32, 10], ["relu", "softmax"], seed=0)
+    history = net.fit(
+        x_train,
+        y_train,  # 1-D integer labels: one-hot encoded for the softmax output
+        optimizer="adam",
+        learning_rate=3e-3,
+        epochs=20,
+        batch_size=32,
+        seed=0,
+        validation_data=(x_test, y_test),
+    )
+    accuracy = float(np.mean(net.predict(x_test).argmax(axis=1) == y_test))
+    assert accuracy > 0.95
+    assert history.val_accuracy[-1] == pytest.approx(accuracy)
+    assert sum(history.epoch_seconds) < 5
+
+
+def test_one_dimensional_integer_labels_are_one_hot_for_softmax_outputs():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3))
+    labels = rng.integers(0, 4, size=12)
+    one_hot = np.eye(4)[labels]
+    a = dp.Network.from_sizes([3, 5, 4], ["tanh", "softmax"], seed=1)
+    b = a.copy()
+    ha = a.fit(x, labels, learning_rate=0.3, epochs=5, batch_size=4, seed=2)
+    hb = b.fit(x, one_hot, learning_rate=0.3, epochs=5, batch_size=4, seed=2)
+    assert_same_weights(a, b)
+    assert ha.loss == hb.loss and ha.accuracy == hb.accuracy
+    np.testing.assert_array_equal(dp.training.prepare_targets(a, labels, 12), one_hot)
+    # Whole-number floats are labels too; fractional ones are not.
+    np.testing.assert_array_equal(dp.training.prepare_targets(a, labels.astype(float), 12), one_hot)
+    with pytest.raises(ValueError, match="integer class labels"):
+        dp.training.prepare_targets(a, labels + 0.5, 12)
+    with pytest.raises(ValueError, match=r"class labels must lie in 0…3 for 4 outputs, got 0…4"):
+        dp.training.prepare_targets(a, np.append(labels[:-1], 4), 12)
+
+
+# --- L2 regularisation --------------------------------------------------------------------------
+
+
+def test_l2_gradient_equals_finite_differences_of_the_regularised_loss():
+    """One full-batch SGD step moves θ by −η ∂/∂θ [E + (λ/2) Σₗ ‖Wˡ‖²] (biases not decayed)."""
+    x, y = regression_data(n=8)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=5)
+    for layer in net.layers:
+        layer.b += 0.3  # non-zero biases, so that decaying them by mistake would show
+    lam, lr = 0.2, 1e-3
+    theta0 = net.get_weights()
+
+    def regularised(weights):
+        probe = net.copy()
+        probe.set_weights(weights)
+        e = probe.loss(x, y, "squared_error")
+        return e + 0.5 * lam * sum(np.sum(w * w) for k, w in weights.items() if k[0] == "W")
+
+    history = net.fit(
+        x, y, loss="squared_error", learning_rate=lr, epochs=1, batch_size=None, l2=lam
+    )
+    assert history.loss[0] == pytest.approx(regularised(theta0), rel=1e-14)
+    h = 1e-6
+    for k, p0 in theta0.items():
+        step_gradient = (p0 - net.params()[k]) / lr
+        fd = np.empty_like(p0)
+        for i in np.ndindex(p0.shape):
+            plus, minus = dict(theta0), dict(theta0)
+            plus[k], minus[k] = p0.copy(), p0.copy()
+            plus[k][i] += h
+            minus[k][i] -= h
+            fd[i] = (regularised(plus) - regularised(minus)) / (2 * h)
+        np.testing.assert_allclose(step_gradient, fd, rtol=1e-7, atol=1e-9, err_msg=k)
+
+
+# --- learning-rate schedules --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schedule", "eta"),
+    [
+        (dp.Constant(), lambda e: 0.1),
+        (dp.StepDecay(step_size=3, gamma=0.5), lambda e: 0.1 * 0.5 ** (e // 3)),
+        (dp.ExponentialDecay(gamma=0.9), lambda e: 0.1 * 0.9**e),
+        (dp.InverseScaling(power=0.5), lambda e: 0.1 / math.sqrt(e + 1)),
+        ("exponential", lambda e: 0.1 * 0.95**e),
+        (None, lambda e: 0.1),
+    ],
+)
+def test_schedules_give_the_documented_learning_rate_per_epoch(schedule, eta):
+    x, y = regression_data(n=4, d=2, k=1)
+    net = dp.Network.from_sizes([2, 1], "identity", seed=0)
+    weights = [net.get_weights()]
+    record = dp.LambdaCallback(lambda epoch, logs, run: weights.append(run.network.get_weights()))
+    history = net.fit(
+        x,
+        y,
+        loss="squared_error",
+        learning_rate=0.1,
+        epochs=10,
+        batch_size=None,
+        schedule=schedule,
+        callbacks=[record],
+    )
+    assert len(history.learning_rate) == 10
+    for e, lr in enumerate(history.learning_rate):
+        assert lr == pytest.approx(eta(e), rel=1e-15)
+        # ... and it is the η actually used: the epoch's step is −η_e times the gradient.
+        probe = net.copy()
+        probe.set_weights(weights[e])
+        g = probe.gradients(x, y, "squared_error").as_dict()
+        for k in g:
+            np.testing.assert_allclose(
+                weights[e + 1][k], weights[e][k] - eta(e) * g[k], rtol=1e-14, atol=1e-16
+            )
+
+
+def plateau_rule(losses, base, factor, patience, threshold):
+    """ReduceOnPlateau's documented rule, replayed on a loss curve: η for every epoch."""
+    best, bad, scale, etas = math.inf, 0, 1.0, []
+    for loss in losses:
+        etas.append(base * scale)
+        if loss < best * (1 - threshold):
+            best, bad = loss, 0
+        else:
+            bad += 1
+            if bad > patience:
+                scale, bad = scale * factor, 0
+    return etas
+
+
+def test_reduce_on_plateau_lowers_the_learning_rate_when_the_loss_stalls():
+    # Noisy linear data: the loss settles at the least-squares residual and stops improving.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 2))
+    y = x @ np.array([[1.0], [-2.0]]) + 0.5 * rng.normal(size=(20, 1))
+    net = dp.Network.from_sizes([2, 1], "identity", seed=0)
+    sched = dp.ReduceOnPlateau(factor=0.5, patience=3, threshold=1e-3)
+    history = net.fit(
+        x, y, loss="squared_error", learning_rate=0.5, epochs=60, batch_size=None, schedule=sched
+    )
+    lrs = history.learning_rate
+    assert lrs[:30] == [0.5] * 30  # while the loss still falls by more than 0.1% an epoch
+    assert lrs[-1] < 0.5 / 4  # lowered at least three times once it stalls
+    assert lrs == plateau_rule(history.loss, 0.5, 0.5, 3, 1e-3)
+    assert all(b <= a for a, b in zip(lrs, lrs[1:], strict=False))
+
+
+def test_reduce_on_plateau_keeps_the_rate_while_the_loss_improves_and_respects_min_lr():
+    x, y = np.array([[0.5]]), np.array([[0.6]])
+    net = dp.Network.from_weights([[[0.4]], [[0.3]]], [[0.1], [0.2]], ["sigmoid", "identity"])
+    h = net.fit(
+        x,
+        y,
+        loss="squared_error",
+        learning_rate=0.1,
+        epochs=30,
+        batch_size=None,
+        schedule=dp.ReduceOnPlateau(patience=2),
+    )
+    assert h.learning_rate == [0.1] * 30  # the tutorial's loss falls ~25% an epoch
+    # A run whose loss is exactly constant (zero gradient) is cut at every patience + 1 epochs.
+    flat = dp.Network.from_weights([[[0.0]]], None, "identity")
+    h = flat.fit(
+        x,
+        [[0.0]],
+        loss="squared_error",
+        learning_rate=0.1,
+        epochs=12,
+        batch_size=None,
+        schedule=dp.ReduceOnPlateau(factor=0.5, patience=2, min_lr=0.02),
+    )
+    assert h.learning_rate == pytest.approx([0.1] * 4 + [0.05] * 3 + [0.025] * 3 + [0.02] * 2)
+
+
+# --- early stopping -----------------------------------------------------------------------------
+
+
+def test_early_stopping_stops_and_restores_the_best_epochs_weights():
+    # Train y = 1 from w = 0, validate against y = 0.5: the validation loss falls while the output
+    # 1 − 0.9^(e+1) approaches 0.5 (best at epoch 6, output 0.522) and rises after.
+    net = dp.Network.from_weights([[[0.0]]], None, "identity")
+    saved = {}
+    record = dp.LambdaCallback(lambda e, logs, run: saved.__setitem__(e, run.network.get_weights()))
+    history = net.fit(
+        [[1.0]],
+        [[1.0]],
+        loss="squared_error",
+        learning_rate=0.1,
+        epochs=100,
+        batch_size=None,
+        validation_data=([[1.0]], [[0.5]]),
+        callbacks=[record],
+        early_stopping=dp.EarlyStopping(patience=3),
+    )
+    best = int(np.argmin(history.val_loss))
+    assert best == 6
+    assert history.best_epoch == 6
+    assert history.epochs == best + 3 + 1  # stopped after 3 epochs without improvement
+    assert net.params()["W1"][0, 0] == pytest.approx(1 - 0.9**7, rel=1e-14)
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, saved[best][k])
+    assert not np.array_equal(net.get_weights()["W1"], saved[history.epochs - 1]["W1"])
+
+
+def test_early_stopping_on_training_accuracy_and_without_restoring():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 0, 0, 1])[:, None].astype(float)  # AND: linearly separable
+    net = dp.Network.from_sizes([2, 1], "sigmoid", seed=0)
+    # Accuracy goes 0.5 → 0.75 (epoch 3) → 1.0 (epoch 17) and stays there.
+    es = dp.EarlyStopping(monitor="accuracy", patience=15, restore_best_weights=False)
+    history = net.fit(x, y, learning_rate=1.0, epochs=1000, batch_size=None, early_stopping=es)
+    assert es.best_epoch == 17
+    assert history.accuracy[es.best_epoch] == 1.0
+    assert history.epochs == es.best_epoch + 15 + 1
+    assert es.stopped_epoch == history.epochs - 1
+    assert history.best_epoch is None  # nothing restored
+
+
+# --- failure ------------------------------------------------------------------------------------
+
+
+def test_divergence_raises_and_keeps_the_last_good_weights():
+    x, y = regression_data(n=8, d=2, k=1, seed=3)
+    net = dp.Network.from_sizes([2, 3, 1], ["identity", "identity"], seed=0)
+    saved = [net.get_weights()]
+    record = dp.LambdaCallback(lambda e, logs, run: saved.append(run.network.get_weights()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(dp.DivergenceError, match=r"training diverged at epoch \d+") as info:
+            net.fit(
+                x,
+                y,
+                loss="squared_error",
+                learning_rate=50.0,
+                epochs=200,
+                batch_size=None,
+                callbacks=[record],
+            )
+    message = str(info.value)
+    assert "smaller learning rate" in message and "last good epoch" in message
+    history = info.value.history
+    good_epochs = history.epochs
+    assert 0 < good_epochs < 200
+    assert len(saved) == good_epochs + 1
+    assert f"at epoch {good_epochs + 1}," in message
+    weights = net.get_weights()
+    for k, v in weights.items():
+        assert np.isfinite(v).all()
+        np.testing.assert_array_equal(v, saved[-1][k])
+
+
+# --- precision and storage ----------------------------------------------------------------------
+
+
+def test_float32_training_stays_float32_and_matches_float64():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4))
+    y = np.tanh(x @ rng.normal(size=(4, 2)))
+    net32 = dp.Network.from_sizes([4, 8, 2], ["tanh", "identity"], seed=0, dtype=np.float32)
+    net64 = net32.astype(np.float64)
+    h32 = net32.fit(
+        x, y, optimizer="adam", learning_rate=0.01, epochs=10, batch_size=8, seed=1, l2=1e-3
+    )
+    h64 = net64.fit(
+        x, y, optimizer="adam", learning_rate=0.01, epochs=10, batch_size=8, seed=1, l2=1e-3
+    )
+    assert net32.dtype == np.float32
+    for k, p in net32.params().items():
+        assert p.dtype == np.float32, k
+        for slot in ("m", "v"):
+            assert h32.optimizer_state[slot][k].dtype == np.float32
+    assert net32.predict(x).dtype == np.float32
+    fp = net32.forward(x)
+    assert all(z.dtype == np.float32 for z in fp.z) and all(a.dtype == np.float32 for a in fp.a)
+    g = net32.gradients(x, y, "squared_error")
+    assert all(d.dtype == np.float32 for d in g.deltas)
+    assert all(v.dtype == np.float32 for v in g.as_dict().values())
+    assert_same_weights(net32, net64, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h32.loss, h64.loss, rtol=1e-4)
+
+
+def test_training_on_a_memmap_equals_training_in_memory(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.normal(size=(40, 2))
+    path = tmp_path / "x.f32"
+    mm = np.memmap(path, dtype=np.float32, mode="w+", shape=x.shape)
+    mm[:] = x
+    mm.flush()
+    del mm
+    on_disk = np.memmap(path, dtype=np.float32, mode="r", shape=x.shape)
+    a = dp.Network.from_sizes([3, 5, 2], ["sigmoid", "identity"], seed=0)
+    b, c = a.copy(), a.copy()
+    ha = a.fit(on_disk, y, learning_rate=0.1, epochs=4, batch_size=6, seed=3)
+    hb = b.fit(np.array(on_disk), y, learning_rate=0.1, epochs=4, batch_size=6, seed=3)
+    c.fit(on_disk, y, learning_rate=0.1, epochs=4, batch_size=None)
+    assert_same_weights(a, b)
+    assert ha.loss == hb.loss
+    assert np.isfinite(c.params()["W1"]).all()
+
+
+# --- the backward pass and its diagnostics ------------------------------------------------------
+
+
+def test_backward_twice_returns_identical_fresh_gradients():
+    x, y = regression_data(n=7)
+    net = dp.Network.from_sizes([3, 4, 4, 2], ["sigmoid", "relu", "identity"], seed=3)
+    fp = net.forward(x)
+    g1 = net.backward(fp, y, "squared_error")
+    kept = {k: v.copy() for k, v in g1.as_dict().items()}
+    g2 = net.backward(fp, y, "squared_error")
+    for k, v in g2.as_dict().items():
+        np.testing.assert_array_equal(v, kept[k])
+        np.testing.assert_array_equal(g1.as_dict()[k], kept[k])  # not accumulated into
+        assert v is not g1.as_dict()[k]
+    # The training loop's buffered pass: same values, twice, in the same buffers.
+    ws = net.workspace(len(x))
+    ws.x[:] = x
+    ws.t[:] = y
+    fp_ws = net.forward(ws.x, ws)
+    first = {
+        k: v.copy() for k, v in net.backward(fp_ws, ws.t, "squared_error", ws).as_dict().items()
+    }
+    second = net.backward(fp_ws, ws.t, "squared_error", ws).as_dict()
+    for k in kept:
+        np.testing.assert_array_equal(second[k], first[k])
+        np.testing.assert_allclose(first[k], kept[k], rtol=1e-14, atol=1e-16)
+
+
+def test_per_layer_gradient_norms_vanish_towards_the_input_in_a_deep_sigmoid_net():
+    """Seed 002's observation: deltas shrink layer by layer on the way back (σ' ≤ ¼)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)), rng.uniform(size=(32, 1))
+    net = dp.Network.from_sizes([4, 8, 8, 8, 8, 8, 1], "sigmoid", seed=0)
+    history = net.fit(x, y, learning_rate=0.1, epochs=1, batch_size=None)
+    grad_norms, delta_norms = history.layer_grad_norms[0], history.layer_delta_norms[0]
+    assert len(grad_norms) == len(delta_norms) == 6
+    assert all(a < b for a, b in zip(grad_norms, grad_norms[1:], strict=False)), grad_norms
+    assert all(a < b for a, b in zip(delta_norms, delta_norms[1:], strict=False)), delta_norms
+    assert grad_norms[0] < 1e-2 * grad_norms[-1]
+    # And the norms are what they say: the gradients of the first (only) update.
+    fresh = dp.Network.from_sizes([4, 8, 8, 8, 8, 8, 1], "sigmoid", seed=0)
+    g = fresh.gradients(x, y, "log_loss")
+    for i, (gW, gb) in enumerate(zip(g.weights, g.biases, strict=True)):
+        assert grad_norms[i] == pytest.approx(math.sqrt(np.sum(gW**2) + np.sum(gb**2)), rel=1e-12)
+        rms = math.sqrt(np.sum(g.deltas[i] ** 2) / len(x))
+        assert delta_norms[i] == pytest.approx(rms, rel=1e-12)
+
+
+def test_validation_loss_is_the_loss_at_the_end_of_each_epoch():
+    x, y = regression_data(n=12)
+    xv, yv = regression_data(n=5, seed=9)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    seen = []
+    record = dp.LambdaCallback(lambda e, logs, run: seen.append(run.network.loss(xv, yv, "mse")))
+    history = net.fit(
+        x,
+        y,
+        loss="mse",
+        epochs=4,
+        batch_size=5,
+        seed=0,
+        validation_data=(xv, yv),
+        callbacks=[record],
+    )
+    assert history.val_loss == pytest.approx(seen, rel=1e-15)

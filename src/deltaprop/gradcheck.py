@@ -54,7 +54,8 @@ def numeric_gradients(
     out: dict[str, Array] = {}
     for name, p in network.params().items():
         g = np.empty_like(p, dtype=np.float64)
-        flat, gflat = p.reshape(-1), g.reshape(-1)
+        # order="A": a view in memory order for C- and F-contiguous parameters alike.
+        flat, gflat = p.reshape(-1, order="A"), g.reshape(-1, order="A")
         for i in range(flat.size):
             keep = flat[i]
             flat[i] = keep + h

@@ -72,15 +72,19 @@ class Optimizer:
 
     def update(self, params: dict[str, Array], grads: dict[str, Array], state: State) -> None:
         """One step, in place: ``params`` and ``state`` are overwritten."""
+        flat = self.flat_arrays(params, grads, state)
+        if flat is not None:
+            self.update_flat(*flat, state)
+            return
         state["step"] += 1
         t = state["step"]
-        flat = self._flat_arrays(params, grads, state)
-        if flat is not None:
-            p, g, s = flat
-            self._update_one(p, g, s, t)
-            return
         for k, p in params.items():
             self._update_one(p, grads[k], {s: state[s][k] for s in self.slots}, t)
+
+    def update_flat(self, theta: Array, g: Array, slots: dict[str, Array], state: State) -> None:
+        """:meth:`update` on whole vectors, as :meth:`flat_arrays` returns them."""
+        state["step"] += 1
+        self._update_one(theta, g, slots, state["step"])
 
     def _update_one(self, p: Array, g: Array, s: dict[str, Array], t: int) -> None:
         if self.weight_decay and self._l2_in_gradient:
@@ -88,8 +92,11 @@ class Optimizer:
             g = np.add(g, decayed, out=decayed)  # g ← g + λθ
         self._update(p, g, s, t, self._tmp(p))
 
-    def _flat_arrays(self, params, grads, state) -> tuple[Array, Array, dict[str, Array]] | None:
-        """``(θ, g, {slot: vector})`` if all are flat-laid-out alike, else None (cached by id)."""
+    def flat_arrays(self, params, grads, state) -> tuple[Array, Array, dict[str, Array]] | None:
+        """``(θ, g, {slot: vector})`` if each is one flat vector laid out alike, else None.
+
+        The answer is cached for the same arrays (by identity), so calling it every step is cheap.
+        """
         try:
             groups = [list(params.values()), [grads[k] for k in params]]
             groups += [[state[slot][k] for k in params] for slot in self.slots]

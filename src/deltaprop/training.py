@@ -227,6 +227,7 @@ def fit(
     l2_scratch = {k: np.empty_like(params[k]) for k in weight_names} if l2 else {}
     last_good = network.get_weights()
 
+    norms = _NormTracker(network) if track_norms else None
     for cb in cbs:
         cb.on_train_begin(run)
     for epoch in range(epochs):
@@ -235,12 +236,18 @@ def fit(
         order = rng.permutation(n) if shuffle and bs < n else None
         total_loss = 0.0
         correct = 0
-        g_sq = np.zeros(network.n_layers)
-        d_sq = np.zeros(network.n_layers)
+        if norms is not None:
+            norms.reset()
         n_updates = 0
+        ws = None
+        flat = None
         for start in range(0, n, bs):
             stop = min(start + bs, n)
-            ws = network.workspace(stop - start)
+            if ws is None or ws.n != stop - start:
+                ws = network.workspace(stop - start)
+                # θ, its gradient and the optimizer's slots as whole vectors, found once per
+                # workspace: each step is then one call per element-wise operation.
+                flat = opt.flat_arrays(params, ws.grads_by_name, state)
             idx = slice(start, stop) if order is None else order[start:stop]
             _gather(X, idx, ws)
             _gather(T, idx, ws, ws.t)
@@ -263,9 +270,12 @@ def fit(
                 for k in weight_names:
                     np.multiply(params[k], l2, out=l2_scratch[k])
                     ws.grads_by_name[k] += l2_scratch[k]  # ∂/∂W of (λ/2)‖W‖² is λW
-            if track_norms:
-                _accumulate_norms(grads, g_sq, d_sq)
-            opt.update(params, ws.grads_by_name, state)
+            if norms is not None:
+                norms.add(ws, grads)
+            if flat is not None:
+                opt.update_flat(*flat, state)
+            else:
+                opt.update(params, ws.grads_by_name, state)
             n_updates += 1
         if not all(np.isfinite(p).all() for p in params.values()):
             _diverged(network, last_good, history, epoch, n_updates - 1, float("nan"))
@@ -275,10 +285,11 @@ def fit(
         history.learning_rate.append(opt.learning_rate)
         if acc_kind:
             history.accuracy.append(correct / n)
-        if track_norms:
-            history.layer_grad_norms.append(np.sqrt(g_sq / n_updates).tolist())
-            history.grad_norm.append(float(np.sqrt(g_sq.sum() / n_updates)))
-            history.layer_delta_norms.append(np.sqrt(d_sq / n_updates).tolist())
+        if norms is not None:
+            layer_grad, total, layer_delta = norms.epoch(n_updates)
+            history.layer_grad_norms.append(layer_grad)
+            history.grad_norm.append(total)
+            history.layer_delta_norms.append(layer_delta)
         logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if acc_kind else None}
         if val is not None:
             out = network.predict(val[0])
@@ -302,11 +313,36 @@ def fit(
     return history
 
 
-def _accumulate_norms(grads, g_sq: Array, d_sq: Array) -> None:
-    d_unscale = 1.0 / (grads.delta_scale * grads.delta_scale)
-    for i, (gW, gb, d) in enumerate(zip(grads.weights, grads.biases, grads.deltas, strict=True)):
-        g_sq[i] += float(np.vdot(gW, gW)) + (float(np.vdot(gb, gb)) if gb is not None else 0.0)
-        d_sq[i] += float(np.vdot(d, d)) * d_unscale / d.shape[0]
+class _NormTracker:
+    """Sums of squared gradient and delta norms per layer over an epoch's updates.
+
+    Layer ``l``'s ``(∂E/∂Wˡ, ∂E/∂bˡ)`` is one contiguous segment of the workspace's flat gradient
+    vector, so each layer costs one dot product for its gradient and one for its deltas.
+    """
+
+    def __init__(self, network: Network):
+        sizes = [ly.W.size + (0 if ly.b is None else ly.b.size) for ly in network.layers]
+        self.bounds = np.cumsum([0, *sizes]).tolist()
+        self.g_sq = [0.0] * len(sizes)
+        self.d_sq = [0.0] * len(sizes)
+
+    def reset(self) -> None:
+        self.g_sq = [0.0] * len(self.g_sq)
+        self.d_sq = [0.0] * len(self.d_sq)
+
+    def add(self, ws: Workspace, grads) -> None:
+        flat, b, vdot = ws.flat_grads, self.bounds, np.vdot
+        d_unscale = 1.0 / (grads.delta_scale * grads.delta_scale * ws.n)
+        for i, d in enumerate(grads.deltas):
+            seg = flat[b[i] : b[i + 1]]
+            self.g_sq[i] += float(vdot(seg, seg))
+            self.d_sq[i] += float(vdot(d, d)) * d_unscale
+
+    def epoch(self, updates: int) -> tuple[list[float], float, list[float]]:
+        """Per-layer RMS gradient norms, the RMS total gradient norm, per-layer RMS delta norms."""
+        u = max(updates, 1)
+        layer_grad = [math.sqrt(v / u) for v in self.g_sq]
+        return layer_grad, math.sqrt(sum(self.g_sq) / u), [math.sqrt(v / u) for v in self.d_sq]
 
 
 def _diverged(network, last_good, history, epoch, batch, value) -> None:

@@ -413,7 +413,7 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         m, v = s["m"], s["v"]
         step_size = self.learning_rate / (1 - b1**t)
-        inv_root_bc2 = 1 / math.sqrt(1 - b2**t)
+        root_bc2 = math.sqrt(1 - b2**t)
         m *= b1
         np.multiply(g, 1 - b1, out=tmp)
         m += tmp
@@ -421,11 +421,12 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - b2
         v += tmp
+        # η/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε) = m/(√v·c + ε·s) with c = 1/(√(1−β₂ᵗ)·step), s = 1/step:
+        # the same ε placement, with the step size folded into the denominator (one pass fewer).
         np.sqrt(v, out=tmp)
-        tmp *= inv_root_bc2
-        tmp += self.eps
+        tmp *= 1 / (root_bc2 * step_size)
+        tmp += self.eps / step_size
         np.divide(m, tmp, out=tmp)
-        tmp *= step_size
         p -= tmp
 
 

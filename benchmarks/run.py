@@ -1,0 +1,266 @@
+"""deltaprop against scikit-learn and PyTorch: training speed, roofline, memory, accuracy.
+
+    python benchmarks/run.py            # Fashion-MNIST, 5 interleaved rounds, then the sweeps
+    python benchmarks/run.py --quick    # scikit-learn's digits: a sanity run in about a minute
+
+Every measurement runs in a fresh process (``worker_*.py``), one library at a time, in rounds
+A B C A B C … so that slow drifts of the machine hit every library alike; figures are medians
+over the rounds. Each round also measures NumPy's float32 GEMM rate, the roofline's denominator.
+Peak memory is the worker's ``ru_maxrss`` (its whole peak resident set: interpreter, libraries,
+training and test data, training). ``others`` is the CPU time other processes on the machine
+used while a worker ran, in cores (from /proc/stat): non-zero means the figure was disturbed.
+Results go to ``benchmarks/results/*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+LIBRARIES = ("deltaprop", "sklearn", "torch")
+OPTIMIZERS = ("adam", "momentum")
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes have used since boot (from /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / ticks
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_worker(name: str, args: list[str], env: dict | None = None) -> dict:
+    """Run ``worker_<name>.py`` in its own process; its last stdout line is a JSON record."""
+    cmd = [sys.executable, str(HERE / f"worker_{name}.py"), *args]
+    busy0, own0, t0 = _busy_seconds(), _children_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE)
+    wall = time.perf_counter() - t0
+    busy1, own1 = _busy_seconds(), _children_cpu()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    if busy0 is not None and busy1 is not None:
+        record["others_cores"] = max(0.0, (busy1 - busy0) - (own1 - own0)) / wall
+    return record
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def compare(opts, rounds: int, common_args: list[str], libraries) -> tuple[list, list]:
+    """Interleaved rounds: per round, GEMM once, then every (optimizer, library) once."""
+    runs, gemms = [], []
+    for r in range(rounds):
+        g = run_worker("gemm", [])
+        g["round"] = r
+        gemms.append(g)
+        print(f"round {r + 1}/{rounds}: GEMM {g['best_gflops']:.0f} GFLOP/s", flush=True)
+        for opt in opts:
+            for lib in libraries:
+                rec = run_worker(lib, [*common_args, "--optimizer", opt])
+                rec["round"] = r
+                runs.append(rec)
+                print(
+                    f"  {opt:9s} {lib:10s} {rec['samples_per_s']:9.0f} samples/s  "
+                    f"acc {rec['test_accuracy']:.4f}  peak {rec['peak_rss_mb']:.0f} MB  "
+                    f"others {rec.get('others_cores', 0):.2f}",
+                    flush=True,
+                )
+    return runs, gemms
+
+
+def summarise(runs, gemms, opts, libraries) -> dict:
+    peak = median([g["best_gflops"] for g in gemms]) * 1e9
+    out: dict = {"gemm_gflops_median": peak / 1e9, "rows": []}
+    by = {}
+    for rec in runs:
+        by.setdefault((rec["optimizer"], rec["library"]), []).append(rec)
+    for opt in opts:
+        dp_rate = median([r["samples_per_s"] for r in by.get((opt, "deltaprop"), [])])
+        for lib in libraries:
+            recs = by.get((opt, lib), [])
+            if not recs:
+                continue
+            rate = median([r["samples_per_s"] for r in recs])
+            flops = recs[0]["flops_per_sample"]
+            out["rows"].append(
+                {
+                    "optimizer": opt,
+                    "library": lib,
+                    "samples_per_s": rate,
+                    "samples_per_s_all": [r["samples_per_s"] for r in recs],
+                    "deltaprop_over_this": dp_rate / rate,
+                    "roofline_fraction": rate * flops / peak,
+                    "peak_rss_mb": median([r["peak_rss_mb"] for r in recs]),
+                    "train_data_mb": recs[0]["train_data_mb"],
+                    "test_accuracy": median([r["test_accuracy"] for r in recs]),
+                    "others_cores_max": max(r.get("others_cores", 0.0) for r in recs),
+                }
+            )
+    return out
+
+
+def describe_blas(blas: dict) -> str:
+    """Whether OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, and the kernel that runs."""
+    parts = [
+        f"{name} is " + (f"set to {blas[name]}" if blas[name] else "unset")
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    ]
+    parts += [
+        f"{p.get('internal_api')} {p.get('version')}: kernel {p.get('architecture')}, "
+        f"{p.get('num_threads')} threads"
+        for p in blas["pools"]
+        if p.get("user_api") == "blas"
+    ]
+    return "; ".join(parts)
+
+
+def print_table(summary: dict, meta: dict) -> None:
+    print()
+    print(describe_blas(meta["blas"]))
+    print(
+        f"NumPy float32 GEMM: {summary['gemm_gflops_median']:.0f} GFLOP/s (median of rounds); "
+        f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores"
+    )
+    head = (
+        f"{'optimizer':9s} {'library':10s} {'samples/s':>10s} {'dp/this':>8s} {'roofline':>8s} "
+        f"{'peak MB':>8s} {'test acc':>8s} {'others':>6s}"
+    )
+    print(head)
+    print("-" * len(head))
+    for row in summary["rows"]:
+        print(
+            f"{row['optimizer']:9s} {row['library']:10s} {row['samples_per_s']:10.0f} "
+            f"{row['deltaprop_over_this']:8.2f} {100 * row['roofline_fraction']:7.1f}% "
+            f"{row['peak_rss_mb']:8.0f} {row['test_accuracy']:8.4f} "
+            f"{row['others_cores_max']:6.2f}"
+        )
+
+
+SWEEPS = {
+    "batch_size": [["--batch-size", str(b)] for b in (32, 64, 128, 256, 512, 1024)],
+    "width": [["--hidden", f"{w},{w // 2}"] for w in (64, 128, 256, 512, 1024)],
+    "depth": [["--hidden", ",".join(["256"] * d)] for d in (1, 2, 3, 4)],
+    "samples": [["--n-samples", str(n)] for n in (7500, 15000, 30000, 60000)],
+}
+
+
+def sweeps(common_args: list[str], epochs: int, gemm_peak: float) -> dict:
+    """deltaprop alone (SGD + momentum), one process per point, time and roofline per point."""
+    out = {}
+    for name, points in SWEEPS.items():
+        rows = []
+        for extra in points:
+            rec = run_worker(
+                "deltaprop",
+                [*common_args, "--optimizer", "momentum", "--epochs", str(epochs), *extra],
+            )
+            rec["roofline_fraction"] = rec["samples_per_s"] * rec["flops_per_sample"] / gemm_peak
+            rows.append(rec)
+            print(
+                f"  {name:10s} {' '.join(extra):22s} sizes {rec['sizes']!s:24s} "
+                f"{rec['seconds']:7.2f} s  {rec['samples_per_s']:9.0f} samples/s  "
+                f"roofline {100 * rec['roofline_fraction']:5.1f}%  others "
+                f"{rec.get('others_cores', 0):.2f}",
+                flush=True,
+            )
+        out[name] = rows
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="scikit-learn's digits instead")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--sweep-epochs", type=int, default=2)
+    p.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    p.add_argument("--libraries", default=",".join(LIBRARIES))
+    p.add_argument("--no-sweeps", action="store_true")
+    p.add_argument("--no-memmap", action="store_true")
+    p.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
+    p.add_argument("--label", default=None, help="name for the results file")
+    args = p.parse_args(argv)
+    opts = [o for o in args.optimizers.split(",") if o]
+    libraries = [lib for lib in args.libraries.split(",") if lib]
+    data_args = (["--quick"] if args.quick else []) + (["--data", args.data] if args.data else [])
+    common_args = [*data_args, "--epochs", str(args.epochs)]
+
+    started = time.time()
+    first_gemm = run_worker("gemm", [])
+    meta = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "dataset": "digits" if args.quick else "fashion-mnist",
+        "blas": first_gemm["blas"],
+        "machine": json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import json, common; print(json.dumps(common.machine_info()))",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=HERE,
+                check=True,
+            ).stdout
+        ),
+        "rounds": args.rounds,
+    }
+    print(describe_blas(meta["blas"]), flush=True)
+    runs, gemms = compare(opts, args.rounds, common_args, libraries)
+    summary = summarise(runs, gemms, opts, libraries)
+    results = {"meta": meta, "summary": summary, "runs": runs, "gemm": gemms}
+    if not args.no_memmap and "deltaprop" in libraries:
+        rec = run_worker(
+            "deltaprop", [*common_args, "--optimizer", "momentum", "--epochs", "1", "--memmap"]
+        )
+        results["memmap"] = rec
+        print(
+            f"memmap: 1 epoch from a np.memmap of {rec['memmap_data_mb']:.0f} MB: tracemalloc "
+            f"peak {rec['tracemalloc_peak_mb']:.1f} MB during fit, "
+            f"{rec['samples_per_s']:.0f} samples/s",
+            flush=True,
+        )
+    if not args.no_sweeps:
+        print("scaling (deltaprop, SGD + momentum):", flush=True)
+        results["sweeps"] = sweeps(
+            data_args,
+            args.sweep_epochs,
+            summary["gemm_gflops_median"] * 1e9,
+        )
+    meta["seconds"] = time.time() - started
+    print_table(summary, meta)
+    RESULTS.mkdir(exist_ok=True)
+    coretype = meta["blas"]["OPENBLAS_CORETYPE"]
+    env = f"coretype-{coretype}" if coretype else "openblas-vars-unset"
+    label = args.label or f"{meta['dataset']}_{env}_{time.strftime('%Y%m%d-%H%M%S')}"
+    path = RESULTS / f"{label}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1))
+    tmp.replace(path)
+    print(f"\nresults: {path.relative_to(HERE.parent)}  ({meta['seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

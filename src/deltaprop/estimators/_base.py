@@ -254,7 +254,7 @@ class BaseMLP(BaseEstimator):
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                     "clipped",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             batch_size = min(self.batch_size, n)
         _, _, loss, scale = self._output()
@@ -272,7 +272,10 @@ class BaseMLP(BaseEstimator):
                     self.alpha, loss, scale, self._accuracy_kind(),
                 )  # fmt: skip
                 if not r.finite:
-                    break  # NaN weights from here on; fit refuses them below
+                    raise ValueError(
+                        f"Solver diverged: the training loss became {r.loss} in epoch "
+                        f"{self.n_iter_ + 1}. Try a smaller learning_rate_init, or scale the data."
+                    )
                 self.n_iter_ += 1
                 self.loss_ = r.loss
                 self.t_ += n
@@ -307,10 +310,10 @@ class BaseMLP(BaseEstimator):
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                         "the optimization hasn't converged yet.",
                         ConvergenceWarning,
-                        stacklevel=3,
+                        stacklevel=4,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
+            warnings.warn("Training interrupted by user.", stacklevel=4)
         if val is not None:
             net.set_weights(self._best_weights)
 
@@ -384,11 +387,11 @@ class BaseMLP(BaseEstimator):
         raise NotImplementedError
 
     def explain(self, X, y, *, steps: int = 1):
-        """A worked solution (:func:`deltaprop.explain.explain`) of ``steps`` training steps of a
-        copy of the fitted network on the batch ``(X, y)``, with this model's solver, learning
-        rate and loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as
-        plain gradient descent."""
-        from ..explain import explain
+        """A worked solution (:func:`deltaprop.explain`) of ``steps`` training steps of a copy of
+        the fitted network on the batch ``(X, y)``, with this model's solver, learning rate and
+        loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as plain gradient
+        descent."""
+        from ..trace import explain
 
         X = self._check_X(X)
         if hasattr(X, "toarray"):

@@ -177,3 +177,26 @@ def test_render_rejects_unknown_format_and_decimals():
         trace.render("pdf")
     with pytest.raises(ValueError, match="decimals must be a whole number from 0 to 15"):
         trace.render("text", 16)
+
+
+def test_large_networks_get_a_note(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    spec = {
+        "layers": [40, 30, 2],
+        "activations": ["relu", "softmax"],
+        "loss": "cross_entropy",
+        "weights": [rng.normal(size=(30, 40)).tolist(), rng.normal(size=(2, 30)).tolist()],
+        "input": rng.normal(size=40).tolist(),
+        "target": [1, 0],
+        "learning_rate": 0.1,
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(spec))
+    capsys.readouterr()
+    assert main(["explain", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        "note: 1260 parameters, each with its own lines: worked solutions are meant for small "
+        "networks\n"
+    )
+    assert out.count("∂E/∂w") > 1260

@@ -18,6 +18,7 @@ from ..spec import load_spec
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html"}
 SUFFIXES.update({".htm": "html", ".json": "json"})
+LARGE = 1000  # parameters above which the human formats get long: say so
 
 
 class SpecInputError(click.ClickException):
@@ -84,6 +85,16 @@ def explain_command(
         trace = load_spec(spec).explain(steps)
     except (ValueError, TypeError) as exc:  # SpecError, or the engine's checks of the data
         raise SpecInputError(str(exc)) from None
+    n_params = sum(
+        W.size + (0 if b is None else b.size)
+        for W, b in zip(trace.steps[0].W, trace.steps[0].b, strict=True)
+    )
+    if n_params > LARGE and fmt != "json":
+        click.echo(
+            f"note: {n_params} parameters, each with its own lines: worked solutions are meant "
+            "for small networks",
+            err=True,
+        )
     text = trace.render(fmt, decimals)
     if output is None:
         click.echo(text, nl=False)

@@ -283,6 +283,8 @@ def _tex(e: Expr, d: int, wrap: bool) -> str:
     if isinstance(e, Sum):
         return rf"\sum_{{{e.index}}} {_tex(e.body, d, False)}"
     if isinstance(e, Mat):
+        if e.vector:
+            return r"\left(" + r",\ ".join(_tex(Num(v), d, False) for v in e.rows[0]) + r"\right)"
         body = r" \\ ".join(" & ".join(_tex(Num(v), d, False) for v in r) for r in e.rows)
         return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
     raise TypeError(f"not an expression: {e!r}")
@@ -381,6 +383,8 @@ def _mml(e: Expr, d: int, wrap: bool) -> str:
     if isinstance(e, Sum):
         return _mrow(f"<munder><mo>∑</mo>{_ident(e.index)}</munder>", _mml(e.body, d, False))
     if isinstance(e, Mat):
+        if e.vector:
+            return _fence("<mo>,</mo>".join(_mml(Num(v), d, False) for v in e.rows[0]))
         cells = "".join(
             "<mtr>" + "".join(f"<mtd>{_mml(Num(v), d, False)}</mtd>" for v in r) + "</mtr>"
             for r in e.rows

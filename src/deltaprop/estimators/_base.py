@@ -19,7 +19,6 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils import shuffle as shuffled
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..activations import Activation
@@ -266,7 +265,10 @@ class BaseMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 started = time.perf_counter()
                 if self.shuffle:
-                    order = shuffled(order, random_state=rs)
+                    # sklearn.utils.shuffle's draw, without its per-call argument validation
+                    perm = np.arange(n)
+                    rs.shuffle(perm)
+                    order = order[perm]
                 r = run_epoch(
                     net, opt, state, X, T, sw, order if self.shuffle else None, batch_size,
                     self.alpha, loss, scale, self._accuracy_kind(),

@@ -120,12 +120,15 @@ def join(items: list[Expr], op: str) -> Row:
 # --- numbers ---------------------------------------------------------------------------------
 
 
+TINY = 1e-12  # below this a value is floating-point noise (0.5 − 0.6 + 0.1), shown as zero
+
+
 def number_parts(v: float, decimals: int) -> tuple[str, int | None]:
-    """``(mantissa, exponent)``: fixed-point, or scientific for a non-zero ``v`` that would round
-    to zero at ``decimals`` places (so tiny gradients never print as 0.0000)."""
+    """``(mantissa, exponent)``: fixed-point, or scientific for a value that would round to zero
+    at ``decimals`` places (so small gradients never print as 0.0000) but is above ``TINY``."""
     if not math.isfinite(v):
         return ("∞" if v > 0 else "−∞") if math.isinf(v) else "NaN", None
-    if v != 0 and abs(v) < 0.5 * 10.0**-decimals:
+    if TINY <= abs(v) < 0.5 * 10.0**-decimals:
         m, e = f"{v:.{max(decimals - 1, 1)}e}".split("e")
         return m, int(e)
     s = f"{v:.{decimals}f}"

@@ -124,25 +124,30 @@ def _sample_heading(doc: Document, st: StepTrace, s: int) -> None:
 
 
 def _step(doc: Document, trace: Trace, k: int, st: StepTrace) -> None:
-    doc.add(Heading(3, "1. Forward pass"))
+    number = iter(range(1, 8))
+
+    def phase(title: str) -> Heading:  # numbered in order; a network without hidden layers skips
+        return Heading(3, f"{next(number)}. {title}")
+
+    doc.add(phase("Forward pass"))
     for s in range(st.n):
         _sample_heading(doc, st, s)
         if st.n > 1:
             doc.add(Eq(row(Sym("x"), "=", vec(st.x[s]), ",", Sym("t"), "=", vec(st.t[s]))))
         doc.add(Figure(k, s))
         _forward(doc, trace, st.W, st.b, st.z, st.a, s)
-    doc.add(Heading(3, "2. Loss"))
+    doc.add(phase("Loss"))
     _loss(doc, trace, st, st.a[-1], st.loss_per_sample, st.loss)
-    doc.add(Heading(3, "3. Output delta"))
+    doc.add(phase("Output delta"))
     _output_delta(doc, trace, st)
     if len(trace.activations) > 1:
-        doc.add(Heading(3, "4. Hidden deltas by the delta rule"))
+        doc.add(phase("Hidden deltas by the delta rule"))
         _hidden_deltas(doc, trace, st)
-    doc.add(Heading(3, "5. Gradients"))
+    doc.add(phase("Gradients"))
     _gradients(doc, trace, st)
-    doc.add(Heading(3, "6. Update"))
+    doc.add(phase("Update"))
     update_section(doc, trace, st)
-    doc.add(Heading(3, "7. Forward pass with the new parameters"))
+    doc.add(phase("Forward pass with the new parameters"))
     for s in range(st.n):
         _sample_heading(doc, st, s)
         _forward(doc, trace, st.W_after, st.b_after, st.z_after, st.a_after, s)
@@ -340,7 +345,7 @@ def _output_delta(doc, trace: Trace, st: StepTrace) -> None:
         agree = (
             [
                 "The general form and the shortcut agree",
-                *([" exactly"] if diff == 0 else [" (up to rounding: ", Num(diff), ")"]),
+                " exactly" if diff == 0 else f" (up to rounding: {diff:.1e})",
                 "; the engine trains with the shortcut.",
             ]
             if diff <= 1e-9 * scale

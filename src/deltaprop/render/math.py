@@ -175,7 +175,7 @@ def _text(e: Expr, d: int, wrap: bool) -> str:
         sup = e.sup.translate(_SUP) if set(e.sup) <= _SUP_OK else (f"^{e.sup}" if e.sup else "")
         return e.name + sub + sup
     if isinstance(e, Op):
-        return {"·": "·", ",": ", "}.get(e.op, f" {e.op} ")
+        return {"·": "·", ",": ", ", "×": "×"}.get(e.op, f" {e.op} ")
     if isinstance(e, Row):
         out = []
         for k, it in enumerate(e.items):

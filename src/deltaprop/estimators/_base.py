@@ -15,6 +15,7 @@ import warnings
 from itertools import pairwise
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -24,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..activations import Activation
 from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
+from ..trace import Trace, explain
 from ..training import History
 from ..validation import check_dtype, check_sample_weight
 from ._epoch import run_epoch
@@ -388,13 +390,11 @@ class BaseMLP(BaseEstimator):
     def _explain_targets(self, y) -> Array:
         raise NotImplementedError
 
-    def explain(self, X, y, *, steps: int = 1):
+    def explain(self, X: ArrayLike, y: ArrayLike, *, steps: int = 1) -> Trace:
         """A worked solution (:func:`deltaprop.explain`) of ``steps`` training steps of a copy of
         the fitted network on the batch ``(X, y)``, with this model's solver, learning rate and
         loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as plain gradient
         descent."""
-        from ..trace import explain
-
         X = self._check_X(X)
         if hasattr(X, "toarray"):
             X = X.toarray()

@@ -1,4 +1,7 @@
-"""The main job: train a small network on scikit-learn's digits and show what it learned."""
+"""The main job: a worked solution of one training step by hand, then a small network trained on
+scikit-learn's digits, and what it learned."""
+
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -7,7 +10,15 @@ from sklearn.model_selection import train_test_split
 import deltaprop as dp
 
 
+def worked_solution() -> None:
+    """Every number of one training step of the tutorial's 1-1-1 network (deltaprop explain)."""
+    spec = dp.load_spec(Path(__file__).with_name("seed001.toml"))
+    print(spec.explain(steps=1).to_text())
+    print("(the same as: deltaprop explain examples/seed001.toml; --format html for a page)\n")
+
+
 def main() -> None:
+    worked_solution()
     digits = load_digits()
     x = digits.data / 16.0
     x_train, x_test, y_train, y_test = train_test_split(

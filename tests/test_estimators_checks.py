@@ -32,7 +32,9 @@ ESTIMATORS = [
     ),
     MLPClassifier(**SMALL, dtype="float32"),
     MLPRegressor(**SMALL),
-    MLPRegressor(**{**SMALL, "solver": "sgd"}),
+    # sgd with momentum diverges above η ≈ 0.002 on check_regressor_multioutput's unscaled
+    # targets (so does scikit-learn's); 200 epochs then reach check_regressors_train's R² > 0.5.
+    MLPRegressor(hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=0.002, max_iter=200),
     MLPRegressor(loss="poisson", **SMALL),
     MLPRegressor(**SMALL, dtype="float32"),
 ]

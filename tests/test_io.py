@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 
 import numpy as np
@@ -234,39 +233,58 @@ def test_crash_mid_write_leaves_the_previous_file(small_model, monkeypatch):
 
 
 _KILLED_WRITER = """
-import sys, numpy as np, deltaprop as dp
+import os, sys, time
+import deltaprop as dp
+import deltaprop.io as dio
+
+stage = sys.argv[2]
 nets = [dp.Network.from_sizes([400, 1000, 400], "tanh", seed=s) for s in (0, 1)]
 dp.save(sys.argv[1], nets[0])
-print("ready", flush=True)
-i = 1
-while True:
-    dp.save(sys.argv[1], nets[i % 2])
-    i += 1
+
+
+def hold(what):
+    # Tell the parent where this save stands, then wait for its SIGKILL.
+    print(what, flush=True)
+    time.sleep(60)
+
+
+if stage == "mid-array":
+    write_array = dio.npy.write_array
+    calls = []
+
+    def half_written(fh, arr, **kw):
+        write_array(fh, arr, **kw)
+        calls.append(1)
+        if len(calls) == 2:
+            hold("killed mid-write")
+
+    dio.npy.write_array = half_written
+else:
+    os.replace = lambda *a, **k: hold("killed before the rename")
+dp.save(sys.argv[1], nets[1])
 """
 
 
-def test_sigkill_mid_save_leaves_a_complete_file(tmp_path):
+@pytest.mark.parametrize("stage", ["mid-array", "before-rename"])
+def test_sigkill_mid_save_leaves_the_previous_file(tmp_path, stage):
+    """A save killed at a known point — between two arrays, or with the new file complete but not
+    yet renamed — leaves the previous model intact and loadable."""
     path = tmp_path / "big.deltaprop"
-    nets = [dp.Network.from_sizes([400, 1000, 400], "tanh", seed=s) for s in (0, 1)]
+    old = dp.Network.from_sizes([400, 1000, 400], "tanh", seed=0)
     x = _x(3, seed=1).repeat(80, axis=1)
-    outputs = [n.predict(x).tobytes() for n in nets]
-    interrupted = 0
-    for delay in (0.05, 0.13, 0.21, 0.29):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(_KILLED_WRITER), str(path)],
-            stdout=subprocess.PIPE,
-        )
-        assert proc.stdout.readline() == b"ready\n"
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
-        assert load(path).network.predict(x).tobytes() in outputs
-        for tmp in tmp_path.glob(".big.deltaprop.*.tmp"):  # the half-written file of a killed save
-            interrupted += 1
-            tmp.unlink()
-    # The writer spends most of its time inside save(), so kills land mid-write (~4 in 5).
-    assert interrupted >= 1
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_KILLED_WRITER), str(path), stage],
+        stdout=subprocess.PIPE,
+    )
+    line = proc.stdout.readline()
+    assert line.startswith(b"killed"), line
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert load(path).network.predict(x).tobytes() == old.predict(x).tobytes()
+    leftovers = list(tmp_path.glob(".big.deltaprop.*.tmp"))  # the killed save's temporary file
+    assert len(leftovers) == 1
 
 
 # --- files that must be refused ----------------------------------------------------------------

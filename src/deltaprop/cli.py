@@ -22,8 +22,9 @@ def build_cli():
 
     from . import __version__
     from .commands import COMMAND_MODULES
+    from .commands._errors import OneLineGroup
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="deltaprop")
     def cli() -> None:
         """Neural networks trained by explicit backpropagation."""

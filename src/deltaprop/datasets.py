@@ -128,14 +128,15 @@ _SKLEARN_SETS = {
     "diabetes": "load_diabetes",
 }
 
-DATASET_NAMES = sorted([*_SKLEARN_SETS, "fashion-mnist", "xor", "moons"])
+DATASET_NAMES = sorted([*_SKLEARN_SETS, "fashion-mnist", "fashion-mnist-test", "xor", "moons"])
 
 
 def load_dataset(name: str) -> tuple[Array, Array, str]:
     """``(x, y, task)`` for a built-in data set; task is ``"classification"`` or ``"regression"``.
 
     digits, iris, wine, breast-cancer and diabetes come from scikit-learn (its optional extra);
-    fashion-mnist from Debian's package (training split, scaled to [0, 1]); xor and moons are made.
+    fashion-mnist (60,000 training images) and fashion-mnist-test (10,000 test images) from
+    Debian's package, scaled to [0, 1]; xor and moons are made.
     """
     key = name.lower().replace("_", "-")
     if key in _SKLEARN_SETS:
@@ -148,8 +149,8 @@ def load_dataset(name: str) -> tuple[Array, Array, str]:
         bunch = getattr(skd, _SKLEARN_SETS[key])()
         task = "regression" if key == "diabetes" else "classification"
         return bunch.data.astype(np.float64), bunch.target, task
-    if key == "fashion-mnist":
-        x, y = load_fashion_mnist()
+    if key in ("fashion-mnist", "fashion-mnist-test"):
+        x, y = load_fashion_mnist(kind="test" if key.endswith("test") else "train")
         return x.astype(np.float32) / 255.0, y, "classification"
     if key == "xor":
         x, y = make_xor()

@@ -172,7 +172,7 @@ def _per_layer_names(acts, n_layers: int) -> list[str]:
     if isinstance(acts, str):
         return [acts] * n_layers
     if not isinstance(acts, list) or len(acts) != n_layers:
-        got = f"{len(acts)} names" if isinstance(acts, list) else _kind(acts)
+        got = _plural(len(acts), "name") if isinstance(acts, list) else _kind(acts)
         raise SpecError(
             f"activations: expected one name per non-input layer ({n_layers}), got {got}"
         )
@@ -216,24 +216,30 @@ def _finite(v, key: str) -> None:
 
 def _vector(v, length: int, key: str) -> None:
     if not isinstance(v, list) or len(v) != length:
-        got = f"{len(v)} numbers" if isinstance(v, list) else _kind(v)
-        raise SpecError(f"{key}: expected a vector of {length} numbers, got {got}")
+        got = _plural(len(v), "number") if isinstance(v, list) else _kind(v)
+        raise SpecError(f"{key}: expected a vector of {_plural(length, 'number')}, got {got}")
     for j, e in enumerate(v):
         _finite(e, f"{key}[{j}]")
 
 
 def _matrix(M, rows: int, cols: int, key: str) -> None:
-    shape = f"a {rows}×{cols} matrix ({rows} rows, one per neuron, of {cols} weights each)"
+    layer = int(key[key.index("[") + 1 : key.index("]")]) + 1
+    shape = (
+        f"a {rows}×{cols} matrix ({_plural(rows, 'row')}, one per neuron of layer {layer}, each "
+        f"of {_plural(cols, 'weight')}, one per neuron of layer {layer - 1})"
+    )
     if not isinstance(M, list) or len(M) != rows or not all(isinstance(r, list) for r in M):
         got = (
-            f"{len(M)} rows"
+            _plural(len(M), "row")
             if isinstance(M, list) and all(isinstance(r, list) for r in M)
             else _kind(M)
         )
         raise SpecError(f"{key}: expected {shape}, got {got}")
     for i, row in enumerate(M):
         if len(row) != cols:
-            raise SpecError(f"{key}: expected {shape}, got a row {i} of {len(row)}")
+            raise SpecError(
+                f"{key}: expected {shape}, got {_plural(len(row), 'number')} in row {i}"
+            )
         for j, e in enumerate(row):
             _finite(e, f"{key}[{i}][{j}]")
 
@@ -249,11 +255,16 @@ def _samples(v, width: int, key: str) -> list:
         return v
     if not isinstance(v, list) or not v:
         raise SpecError(
-            f"{key}: expected a vector of {width} numbers or a list of such vectors, got {_kind(v)}"
+            f"{key}: expected a vector of {_plural(width, 'number')} or a list of such vectors, "
+            f"got {_kind(v)}"
         )
     for s, row in enumerate(v):
         _vector(row, width, f"{key}[{s}]")
     return v
+
+
+def _plural(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "s")
 
 
 def _kind(v) -> str:

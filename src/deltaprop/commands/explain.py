@@ -15,31 +15,14 @@ import click
 
 from ..render import FORMATS
 from ..spec import load_spec
+from ._errors import InputError, OneLineCommand
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html"}
 SUFFIXES.update({".htm": "html", ".json": "json"})
+LARGE = 1000  # parameters above which the human formats get long: say so
 
 
-class SpecInputError(click.ClickException):
-    """One line, ``Error: <message>``, on standard error; exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
-
-
-class _OneLineUsage(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise SpecInputError(
-                f"{exc.format_message()} (see: deltaprop explain --help)"
-            ) from None
-
-
-@click.command("explain", cls=_OneLineUsage)
+@click.command("explain", cls=OneLineCommand)
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--format",
@@ -83,7 +66,17 @@ def explain_command(
     try:
         trace = load_spec(spec).explain(steps)
     except (ValueError, TypeError) as exc:  # SpecError, or the engine's checks of the data
-        raise SpecInputError(str(exc)) from None
+        raise InputError(str(exc)) from None
+    n_params = sum(
+        W.size + (0 if b is None else b.size)
+        for W, b in zip(trace.steps[0].W, trace.steps[0].b, strict=True)
+    )
+    if n_params > LARGE and fmt != "json":
+        click.echo(
+            f"note: {n_params} parameters, each with its own lines: worked solutions are meant "
+            "for small networks",
+            err=True,
+        )
     text = trace.render(fmt, decimals)
     if output is None:
         click.echo(text, nl=False)
@@ -91,7 +84,7 @@ def explain_command(
     try:
         _write_atomic(output, text)
     except OSError as exc:
-        raise SpecInputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+        raise InputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
     click.echo(f"wrote {output}", err=True)
 
 

@@ -23,27 +23,7 @@ from ..network import Network
 from ..optimizers import available_optimizers, get_optimizer
 from ..training import DivergenceError, fit
 from . import _data
-
-
-class InputError(click.ClickException):
-    """Bad input: ``Error: <message>`` as one line on standard error, exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors are one line too (click's default adds usage and a hint)."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise InputError(
-                f"{exc.format_message()} (see: deltaprop {self.name} --help)"
-            ) from None
+from ._errors import InputError, OneLineCommand
 
 
 def _one_line_errors(fn):
@@ -157,7 +137,8 @@ def train(
 ) -> None:
     """Train a network on DATA (a CSV file with a header, or a built-in data set name) and save it.
 
-    Built-in data sets: digits, iris, breast-cancer, wine, diabetes, fashion-mnist, xor, moons.
+    Built-in data sets: digits, iris, breast-cancer, wine, diabetes, fashion-mnist,
+    fashion-mnist-test, xor, moons.
     Features are standardised; the model file keeps the scaling and the class labels.
     """
     sizes = _hidden_sizes(hidden)

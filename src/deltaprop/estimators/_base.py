@@ -15,16 +15,17 @@ import warnings
 from itertools import pairwise
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils import shuffle as shuffled
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..activations import Activation
 from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
+from ..trace import Trace, explain
 from ..training import History
 from ..validation import check_dtype, check_sample_weight
 from ._epoch import run_epoch
@@ -254,7 +255,7 @@ class BaseMLP(BaseEstimator):
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                     "clipped",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             batch_size = min(self.batch_size, n)
         _, _, loss, scale = self._output()
@@ -266,13 +267,19 @@ class BaseMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 started = time.perf_counter()
                 if self.shuffle:
-                    order = shuffled(order, random_state=rs)
+                    # sklearn.utils.shuffle's draw, without its per-call argument validation
+                    perm = np.arange(n)
+                    rs.shuffle(perm)
+                    order = order[perm]
                 r = run_epoch(
                     net, opt, state, X, T, sw, order if self.shuffle else None, batch_size,
                     self.alpha, loss, scale, self._accuracy_kind(),
                 )  # fmt: skip
                 if not r.finite:
-                    break  # NaN weights from here on; fit refuses them below
+                    raise ValueError(
+                        f"Solver diverged: the training loss became {r.loss} in epoch "
+                        f"{self.n_iter_ + 1}. Try a smaller learning_rate_init, or scale the data."
+                    )
                 self.n_iter_ += 1
                 self.loss_ = r.loss
                 self.t_ += n
@@ -307,10 +314,10 @@ class BaseMLP(BaseEstimator):
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                         "the optimization hasn't converged yet.",
                         ConvergenceWarning,
-                        stacklevel=3,
+                        stacklevel=4,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
+            warnings.warn("Training interrupted by user.", stacklevel=4)
         if val is not None:
             net.set_weights(self._best_weights)
 
@@ -383,13 +390,11 @@ class BaseMLP(BaseEstimator):
     def _explain_targets(self, y) -> Array:
         raise NotImplementedError
 
-    def explain(self, X, y, *, steps: int = 1):
-        """A worked solution (:func:`deltaprop.explain.explain`) of ``steps`` training steps of a
-        copy of the fitted network on the batch ``(X, y)``, with this model's solver, learning
-        rate and loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as
-        plain gradient descent."""
-        from ..explain import explain
-
+    def explain(self, X: ArrayLike, y: ArrayLike, *, steps: int = 1) -> Trace:
+        """A worked solution (:func:`deltaprop.explain`) of ``steps`` training steps of a copy of
+        the fitted network on the batch ``(X, y)``, with this model's solver, learning rate and
+        loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as plain gradient
+        descent."""
         X = self._check_X(X)
         if hasattr(X, "toarray"):
             X = X.toarray()

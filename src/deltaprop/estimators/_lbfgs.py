@@ -117,7 +117,7 @@ def fit_lbfgs(
             f"{message}. Increase the number of iterations (max_iter={max_iter}) or the number "
             f"of function calls (max_fun={max_fun}), or scale the data.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
     if not np.array_equal(last.get("theta"), res.x):
         objective(res.x)  # leave the network at the solution

@@ -87,9 +87,10 @@ def make_optimizer(est) -> Optimizer:
     """The deltaprop optimizer that ``solver`` names, scikit-learn's settings mapped onto it.
 
     ``sgd``: ``momentum`` and ``nesterovs_momentum``; ``momentum``/``nesterov``: ``momentum``;
-    ``adam``/``adamw``: ``beta_1``, ``beta_2``, ``epsilon``; ``adagrad``/``adadelta``/``rmsprop``:
-    ``epsilon``. ``learning_rate_init`` is η for all; ``solver_params`` overrides or adds any
-    other setting of the optimizer (e.g. AdamW's ``weight_decay``, RMSProp's ``alpha``).
+    ``adam``/``adamw``: ``beta_1``, ``beta_2``, ``epsilon``; ``adagrad``/``rmsprop``: ``epsilon``.
+    Adadelta keeps its own ε (1e-6), which sets its first steps' size, not only stability.
+    ``learning_rate_init`` is η for all; ``solver_params`` overrides or adds any other setting of
+    the optimizer (e.g. AdamW's ``weight_decay``, RMSProp's ``alpha``, Adadelta's ``eps``).
     """
     name, kwargs = est.solver, {}
     if name == "sgd":
@@ -98,7 +99,7 @@ def make_optimizer(est) -> Optimizer:
         kwargs = dict(momentum=est.momentum)
     elif name in ("adam", "adamw"):
         kwargs = dict(beta1=est.beta_1, beta2=est.beta_2, eps=est.epsilon)
-    elif name in ("adagrad", "adadelta", "rmsprop"):
+    elif name in ("adagrad", "rmsprop"):
         kwargs = dict(eps=est.epsilon)
     kwargs.update(est.solver_params or {})
     return get_optimizer(name, learning_rate=est.learning_rate_init, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
@@ -93,7 +94,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             solver_params=solver_params,
         )
 
-    def fit(self, X, y, sample_weight=None) -> MLPClassifier:
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> MLPClassifier:
         """Fit to ``X`` (n, features) and labels ``y`` (n,) or a label indicator matrix."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
@@ -103,7 +106,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return True
 
     @available_if(_check_solver)
-    def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> MLPClassifier:
         """One epoch over ``(X, y)``; ``classes`` (every label) is required on the first call."""
         if _first_partial_fit_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -168,11 +177,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         T = T.toarray() if hasattr(T, "toarray") else T
         return np.asarray(T, dtype=self.network_.dtype)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike):
         """Predicted labels, (n,) — or an indicator matrix (n, labels) for multilabel ``y``."""
         return self._labels(self._forward(self._check_X(X)))
 
-    def predict_proba(self, X) -> Array:
+    def predict_proba(self, X: ArrayLike) -> Array:
         """Class probabilities (n, classes), in the order of ``classes_``."""
         out = self._forward(self._check_X(X))
         if out.shape[1] == 1:
@@ -180,7 +189,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return np.vstack([1 - p, p]).T
         return out
 
-    def predict_log_proba(self, X) -> Array:
+    def predict_log_proba(self, X: ArrayLike) -> Array:
         """``log(predict_proba(X))``."""
         p = self.predict_proba(X)
         return np.log(p, out=p)

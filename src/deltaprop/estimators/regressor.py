@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import xlogy
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
@@ -114,7 +115,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             solver_params=solver_params,
         )
 
-    def fit(self, X, y, sample_weight=None) -> MLPRegressor:
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> MLPRegressor:
         """Fit to ``X`` (n, features) and targets ``y`` (n,) or (n, outputs)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
@@ -124,7 +127,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return True
 
     @available_if(_check_solver)
-    def partial_fit(self, X, y, sample_weight=None) -> MLPRegressor:
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> MLPRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
@@ -164,7 +169,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         check_is_fitted(self)
         return np.asarray(y, dtype=self.network_.dtype).reshape(len(y), -1)
 
-    def predict(self, X) -> Array:
+    def predict(self, X: ArrayLike) -> Array:
         """Predictions, (n,) for one output or (n, outputs)."""
         out = self._forward(self._check_X(X))
         return out.ravel() if out.shape[1] == 1 else out

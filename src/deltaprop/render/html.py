@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from .document import Document, Eq, Figure, Heading, Para, Table
-from .math import to_mathml
+from .mathml import to_mathml
 from .svg import STYLE as SVG_STYLE
 from .svg import legend, network_svg
 

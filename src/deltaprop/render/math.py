@@ -1,4 +1,4 @@
-"""A small expression tree for equations, written three ways: Unicode text, LaTeX, MathML.
+"""A small expression tree for equations, written as Unicode text and LaTeX (MathML: ``mathml.py``).
 
 The worked solution is built once as expressions (``Sym("z", "1", "(1)")``, ``Num(0.3)``, ``Row``
 …); each renderer formats the numbers with its ``decimals``. A negative number that follows an
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 
 
 class Expr:
@@ -120,12 +119,15 @@ def join(items: list[Expr], op: str) -> Row:
 # --- numbers ---------------------------------------------------------------------------------
 
 
+TINY = 1e-12  # below this a value is floating-point noise (0.5 − 0.6 + 0.1), shown as zero
+
+
 def number_parts(v: float, decimals: int) -> tuple[str, int | None]:
-    """``(mantissa, exponent)``: fixed-point, or scientific for a non-zero ``v`` that would round
-    to zero at ``decimals`` places (so tiny gradients never print as 0.0000)."""
+    """``(mantissa, exponent)``: fixed-point, or scientific for a value that would round to zero
+    at ``decimals`` places (so small gradients never print as 0.0000) but is above ``TINY``."""
     if not math.isfinite(v):
         return ("∞" if v > 0 else "−∞") if math.isinf(v) else "NaN", None
-    if v != 0 and abs(v) < 0.5 * 10.0**-decimals:
+    if TINY <= abs(v) < 0.5 * 10.0**-decimals:
         m, e = f"{v:.{max(decimals - 1, 1)}e}".split("e")
         return m, int(e)
     s = f"{v:.{decimals}f}"
@@ -140,11 +142,11 @@ _SUB_OK = set("0123456789+-−=()aehijklmnoprstuvx,")
 _SUP_OK = set("0123456789+-−=()lLnTti")
 
 
-def _is_negative(e: Expr, decimals: int) -> bool:
+def is_negative(e: Expr, decimals: int) -> bool:
     return isinstance(e, Num) and number_parts(e.value, decimals)[0].startswith("-")
 
 
-def _wraps(e: Expr) -> bool:
+def wraps(e: Expr) -> bool:
     return isinstance(e, Row | Frac | Sum) and not isinstance(e, Paren)
 
 
@@ -172,11 +174,11 @@ def _text(e: Expr, d: int, wrap: bool) -> str:
         sup = e.sup.translate(_SUP) if set(e.sup) <= _SUP_OK else (f"^{e.sup}" if e.sup else "")
         return e.name + sub + sup
     if isinstance(e, Op):
-        return {"·": "·", ",": ", "}.get(e.op, f" {e.op} ")
+        return {"·": "·", ",": ", ", "×": "×"}.get(e.op, f" {e.op} ")
     if isinstance(e, Row):
         out = []
         for k, it in enumerate(e.items):
-            w = wrap if k == 0 else _after_op(e.items[k - 1])
+            w = wrap if k == 0 else after_op(e.items[k - 1])
             s = _text(it, d, w)
             nxt = e.items[k + 1] if k + 1 < len(e.items) else None
             if isinstance(it, Frac) and s != "½" and not _is_partial(it):
@@ -190,14 +192,14 @@ def _text(e: Expr, d: int, wrap: bool) -> str:
         if e == HALF:
             return "½"
         n, m = _text(e.num, d, False), _text(e.den, d, False)
-        n = f"({n})" if _wraps(e.num) or _is_negative(e.num, d) else n
-        m = f"({m})" if _wraps(e.den) or _is_negative(e.den, d) else m
+        n = f"({n})" if wraps(e.num) or is_negative(e.num, d) else n
+        m = f"({m})" if wraps(e.den) or is_negative(e.den, d) else m
         return f"{n}/{m}"
     if isinstance(e, Func):
         return f"{e.name}({', '.join(_text(a, d, False) for a in e.args)})"
     if isinstance(e, Pow):
         b = _text(e.base, d, False)
-        if _wraps(e.base) or _is_negative(e.base, d) or isinstance(e.base, Frac):
+        if wraps(e.base) or is_negative(e.base, d) or isinstance(e.base, Frac):
             b = f"({b})"
         x = _text(e.exp, d, False)
         if set(x) <= _SUP_OK:
@@ -217,7 +219,7 @@ def _is_partial(e: Frac) -> bool:
     return isinstance(e.num, Sym) and e.num.name.startswith("∂")
 
 
-def _after_op(prev: Expr) -> bool:
+def after_op(prev: Expr) -> bool:
     return isinstance(prev, Op) and prev.op not in ("=", "←", ",", "≈")
 
 
@@ -263,7 +265,7 @@ def _tex(e: Expr, d: int, wrap: bool) -> str:
         return _TEX_OPS.get(e.op, f" {e.op} ")
     if isinstance(e, Row):
         return "".join(
-            _tex(it, d, wrap if k == 0 else _after_op(e.items[k - 1]))
+            _tex(it, d, wrap if k == 0 else after_op(e.items[k - 1]))
             for k, it in enumerate(e.items)
         )
     if isinstance(e, Paren):
@@ -277,129 +279,14 @@ def _tex(e: Expr, d: int, wrap: bool) -> str:
         return rf"{name}\left({', '.join(_tex(a, d, False) for a in e.args)}\right)"
     if isinstance(e, Pow):
         b = _tex(e.base, d, False)
-        if _wraps(e.base) or _is_negative(e.base, d) or isinstance(e.base, Frac):
+        if wraps(e.base) or is_negative(e.base, d) or isinstance(e.base, Frac):
             b = rf"\left({b}\right)"
         return f"{{{b}}}^{{{_tex(e.exp, d, False)}}}"
     if isinstance(e, Sum):
         return rf"\sum_{{{e.index}}} {_tex(e.body, d, False)}"
     if isinstance(e, Mat):
+        if e.vector:
+            return r"\left(" + r",\ ".join(_tex(Num(v), d, False) for v in e.rows[0]) + r"\right)"
         body = r" \\ ".join(" & ".join(_tex(Num(v), d, False) for v in r) for r in e.rows)
         return rf"\begin{{pmatrix}} {body} \end{{pmatrix}}"
     raise TypeError(f"not an expression: {e!r}")
-
-
-# --- MathML ----------------------------------------------------------------------------------
-
-
-def _mn(s: str) -> str:
-    return f"<mn>{s.replace('-', '−')}</mn>"  # the sign inside the token: −0.5, not − 0.5
-
-
-def _mrow(*parts: str) -> str:
-    return "<mrow>" + "".join(parts) + "</mrow>"
-
-
-def _fence(body: str, stretchy: bool = False) -> str:
-    if stretchy:
-        return _mrow("<mo>(</mo>", body, "<mo>)</mo>")
-    return _mrow('<mo stretchy="false">(</mo>', body, '<mo stretchy="false">)</mo>')
-
-
-def _tall(e: Expr) -> bool:
-    """Whether ``e`` holds a fraction, sum or matrix (its parentheses should stretch)."""
-    if isinstance(e, Frac | Sum | Mat):
-        return True
-    if isinstance(e, Row):
-        return any(_tall(i) for i in e.items)
-    if isinstance(e, Paren | Func | Pow):
-        parts = [e.body] if isinstance(e, Paren) else e.args if isinstance(e, Func) else [e.base]
-        return any(_tall(p) for p in parts)
-    return False
-
-
-def _ident(s: str) -> str:
-    s = escape(s)
-    return f"<mi>{s}</mi>" if len(s) == 1 else f'<mi mathvariant="normal">{s}</mi>'
-
-
-def to_mathml(e: Expr, d: int = 4) -> str:
-    """MathML Core markup for the body of a ``<math>`` element."""
-    return _mml(e, d, False)
-
-
-def _mml(e: Expr, d: int, wrap: bool) -> str:
-    if isinstance(e, Num):
-        m, x = number_parts(e.value, d)
-        if x is None:
-            s = _mn(m)
-        else:
-            s = _mn(m) + "<mo>×</mo>" + f"<msup><mn>10</mn>{_mrow(_mn(str(x)))}</msup>"
-        return _fence(s) if wrap and m.startswith("-") else _mrow(s)
-    if isinstance(e, Lit):
-        t = e.text.replace("−", "-")
-        try:
-            float(t)
-            return _mrow(_mn(t))
-        except ValueError:
-            return _ident(e.text)
-    if isinstance(e, Text):
-        return f"<mtext>\u00a0{escape(e.text)}</mtext>"
-    if isinstance(e, Sym):
-        base = _ident(e.name)
-        sub = _mrow(_sub_tokens(e.sub)) if e.sub else ""
-        sup = _mrow(_sub_tokens(e.sup)) if e.sup else ""
-        if sub and sup:
-            return f"<msubsup>{base}{sub}{sup}</msubsup>"
-        if sub:
-            return f"<msub>{base}{sub}</msub>"
-        if sup:
-            return f"<msup>{base}{sup}</msup>"
-        return base
-    if isinstance(e, Op):
-        return f"<mo>{escape(e.op)}</mo>"
-    if isinstance(e, Row):
-        return _mrow(
-            *(
-                _mml(it, d, wrap if k == 0 else _after_op(e.items[k - 1]))
-                for k, it in enumerate(e.items)
-            )
-        )
-    if isinstance(e, Paren):
-        return _fence(_mml(e.body, d, False), _tall(e.body))
-    if isinstance(e, Frac):
-        return f"<mfrac>{_mrow(_mml(e.num, d, False))}{_mrow(_mml(e.den, d, False))}</mfrac>"
-    if isinstance(e, Func):
-        if e.name == "√":
-            return f"<msqrt>{_mml(e.args[0], d, False)}</msqrt>"
-        args = "<mo>,</mo>".join(_mml(a, d, False) for a in e.args)
-        return _mrow(_ident(e.name), _fence(args, any(_tall(a) for a in e.args)))
-    if isinstance(e, Pow):
-        b = _mml(e.base, d, False)
-        if _wraps(e.base) or _is_negative(e.base, d) or isinstance(e.base, Frac):
-            b = _fence(b, _tall(e.base))
-        return f"<msup>{_mrow(b)}{_mrow(_mml(e.exp, d, False))}</msup>"
-    if isinstance(e, Sum):
-        return _mrow(f"<munder><mo>∑</mo>{_ident(e.index)}</munder>", _mml(e.body, d, False))
-    if isinstance(e, Mat):
-        cells = "".join(
-            "<mtr>" + "".join(f"<mtd>{_mml(Num(v), d, False)}</mtd>" for v in r) + "</mtr>"
-            for r in e.rows
-        )
-        return _fence(f"<mtable>{cells}</mtable>", True)
-    raise TypeError(f"not an expression: {e!r}")
-
-
-def _sub_tokens(s: str) -> str:
-    """Index strings such as ``12``, ``(l+1)`` or ``1,10`` as MathML tokens."""
-    out = []
-    for c in s:
-        if c.isdigit():
-            if out and out[-1].startswith("<mn>"):
-                out[-1] = out[-1][:-5] + c + "</mn>"
-            else:
-                out.append(f"<mn>{c}</mn>")
-        elif c.isalpha():
-            out.append(f"<mi>{escape(c)}</mi>")
-        else:
-            out.append(f'<mo stretchy="false">{escape(c)}</mo>')
-    return "".join(out)

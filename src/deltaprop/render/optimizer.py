@@ -9,11 +9,16 @@ from __future__ import annotations
 from ..trace import StepTrace, Trace, optimizer_settings
 from .document import Eq, Para, Table
 from .formulas import layer_sym, partial, weight_sym
-from .math import Frac, Func, Lit, Num, Paren, Pow, Sym, row
+from .math import Expr, Frac, Func, Lit, Num, Paren, Pow, Sym, row
 
 
-def _lit(v: float) -> Lit:
-    return Lit(f"{v:g}")
+def _lit(v: float) -> Expr:
+    """A setting as written: ``0.9``, ``0.001``; ``1×10⁻⁸`` rather than ``1e-08``."""
+    s = f"{v:g}"
+    if "e" not in s:
+        return Lit(s)
+    mantissa, exponent = s.split("e")
+    return row(Lit(mantissa), "×", Pow(Lit("10"), Lit(str(int(exponent)))))
 
 
 def _params(trace: Trace, st: StepTrace):

@@ -1,0 +1,99 @@
+"""Data sets: the IDX reader on generated files (every type code, plain and gzipped), the
+Fashion-MNIST loader on a generated directory, and the made and bundled sets."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from deltaprop.datasets import (
+    DATASET_NAMES,
+    load_dataset,
+    load_fashion_mnist,
+    load_idx,
+    make_moons,
+    make_xor,
+)
+
+IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, ">i2": 0x0B, ">i4": 0x0C, ">f4": 0x0D, ">f8": 0x0E}
+
+
+def write_idx(path, arr, code, gz=False):
+    data = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+    if gz:
+        with gzip.open(path, "wb") as fh:
+            fh.write(data)
+    else:
+        path.write_bytes(data)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("dtype", list(IDX_CODES))
+def test_idx_round_trip(tmp_path, dtype, gz):
+    arr = (np.arange(2 * 3 * 4) - 7).reshape(2, 3, 4).astype(dtype)
+    if np.dtype(dtype) == np.uint8:
+        arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / ("a.idx.gz" if gz else "a.idx")
+    write_idx(path, arr, IDX_CODES[dtype], gz)
+    got = load_idx(path)
+    assert got.shape == (2, 3, 4)
+    np.testing.assert_array_equal(got, arr)
+    assert isinstance(got, np.memmap) != gz  # plain files are mapped, not read
+
+
+def test_idx_errors_name_the_problem(tmp_path):
+    bad = tmp_path / "bad.idx"
+    bad.write_bytes(b"\x01\x02\x08\x01\x00\x00\x00\x02ab")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        load_idx(bad)
+    short = tmp_path / "short.idx"
+    write_idx(short, np.zeros(10, dtype=np.uint8), 0x08)
+    short.write_bytes(short.read_bytes()[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        load_idx(short)
+    with pytest.raises(FileNotFoundError, match="IDX file not found"):
+        load_idx(tmp_path / "missing.idx")
+
+
+def test_fashion_mnist_loader_on_a_generated_directory(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 6), ("t10k", 4)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", images, 0x08)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", labels, 0x08, gz=True)
+        x, y = load_fashion_mnist(tmp_path, kind="train" if prefix == "train" else "test")
+        assert x.shape == (n, 784) and x.dtype == np.uint8
+        np.testing.assert_array_equal(x, images.reshape(n, 784))
+        np.testing.assert_array_equal(y, labels)
+        assert y.dtype == np.int64
+    with pytest.raises(ValueError, match="kind must be"):
+        load_fashion_mnist(tmp_path, kind="validation")
+    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+        load_fashion_mnist(tmp_path / "nowhere")
+
+
+def test_made_sets():
+    x, y = make_xor(2)
+    assert x.shape == (8, 2)
+    np.testing.assert_array_equal(y, [0, 1, 1, 0, 0, 1, 1, 0])
+    np.testing.assert_array_equal(y, np.logical_xor(x[:, 0], x[:, 1]))
+    x, y = make_moons(101, noise=0.0)
+    assert x.shape == (101, 2) and np.bincount(y).tolist() == [50, 51]
+    # without noise the outer moon lies on the unit circle, the inner one on a shifted circle
+    np.testing.assert_allclose(np.hypot(*x[y == 0].T), 1.0)
+    np.testing.assert_allclose(np.hypot(x[y == 1, 0] - 1, x[y == 1, 1] - 0.5), 1.0)
+
+
+@pytest.mark.parametrize("name", ["digits", "iris", "wine", "breast-cancer", "diabetes", "xor"])
+def test_load_dataset(name):
+    x, y, task = load_dataset(name)
+    assert x.ndim == 2 and len(x) == len(y)
+    assert task == ("regression" if name == "diabetes" else "classification")
+    assert name in DATASET_NAMES
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(ValueError, match="unknown data set 'mnist'"):
+        load_dataset("mnist")

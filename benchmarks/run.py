@@ -197,6 +197,19 @@ def sweeps(common_args: list[str], epochs: int, gemm_peak: float) -> dict:
     return out
 
 
+def pool(paths: list[str], opts, libraries) -> int:
+    """One summary over the rounds of several results files (rounds keep their file apart)."""
+    runs, gemms, meta = [], [], None
+    for i, path in enumerate(paths):
+        results = json.loads(Path(path).read_text())
+        meta = results["meta"]
+        runs += [{**rec, "round": (i, rec["round"])} for rec in results["runs"]]
+        gemms += results["gemm"]
+    print_table(summarise(runs, gemms, opts, libraries), meta)
+    print(f"pooled: {len(gemms)} rounds from {len(paths)} files")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="scikit-learn's digits instead")
@@ -209,9 +222,14 @@ def main(argv=None) -> int:
     p.add_argument("--no-memmap", action="store_true")
     p.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     p.add_argument("--label", default=None, help="name for the results file")
+    p.add_argument(
+        "--pool", nargs="+", metavar="JSON", help="print one table pooling earlier results files"
+    )
     args = p.parse_args(argv)
     opts = [o for o in args.optimizers.split(",") if o]
     libraries = [lib for lib in args.libraries.split(",") if lib]
+    if args.pool:
+        return pool(args.pool, opts, libraries)
     data_args = (["--quick"] if args.quick else []) + (["--data", args.data] if args.data else [])
     common_args = [*data_args, "--epochs", str(args.epochs)]
 

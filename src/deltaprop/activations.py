@@ -186,11 +186,12 @@ def _softplus_d(z, a, out):
 
 def _softmax(z, out):
     # aᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z): subtracting the row max keeps exp ≤ 1.
-    m = z.max(axis=1, keepdims=True)
+    # (ufunc reductions rather than z.max/out.sum: no Python wrapper, this runs every batch)
+    m = np.maximum.reduce(z, axis=1, keepdims=True)
     np.subtract(z, m, out=out)
     with np.errstate(under="ignore"):  # e^(zᵢ − max z) → 0 far below the max: correctly rounded
         np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
+    out /= np.add.reduce(out, axis=1, keepdims=True)
     return out
 
 

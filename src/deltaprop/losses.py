@@ -29,9 +29,16 @@ from .activations import Activation
 Array = np.ndarray
 
 
+_EPS: dict[np.dtype, float] = {}
+
+
 def _clip(o: Array) -> Array:
-    eps = np.finfo(o.dtype).eps if np.issubdtype(o.dtype, np.floating) else 1e-15
-    return np.clip(o, eps, 1 - eps)
+    eps = _EPS.get(o.dtype)
+    if eps is None:
+        eps = np.finfo(o.dtype).eps if np.issubdtype(o.dtype, np.floating) else 1e-15
+        _EPS[o.dtype] = eps
+    # np.minimum(np.maximum(·)) is np.clip without its Python-level wrapper (called every batch).
+    return np.minimum(np.maximum(o, eps), 1 - eps)
 
 
 def _squared_error(o, t):
@@ -95,7 +102,7 @@ class Loss:
         """Batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``, or ``Σᵢ wᵢ J(oᵢ, tᵢ) / Σᵢ wᵢ`` with weights."""
         j = self.per_sample_fn(o, t)
         if sample_weight is None:
-            return float(j.mean())
+            return float(np.add.reduce(j) / j.shape[0])  # j.mean(), minus its Python wrapper
         return float(np.dot(j, sample_weight) / np.sum(sample_weight))
 
     def gradient(self, o: Array, t: Array, out: Array | None = None) -> Array:

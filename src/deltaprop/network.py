@@ -329,7 +329,7 @@ class Network:
             np.matmul(a, layer.W.T, out=z)
             if layer.b is not None:
                 z += layer.b
-            layer.activation.forward(z, out=a_next)
+            layer.activation.function(z, a_next)  # a = f(z), into the buffer (maybe z itself)
             a = a_next
         return fp
 

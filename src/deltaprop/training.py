@@ -148,7 +148,7 @@ def _gather(x: Array, idx: Array | slice, ws: Workspace, out: Array | None = Non
     elif x.dtype == out.dtype:
         # mode="clip": the indices come from a permutation of range(n), so none is out of range;
         # the default mode="raise" buffers the copy and runs ~3× slower.
-        np.take(x, idx, axis=0, out=out, mode="clip")
+        x.take(idx, axis=0, out=out, mode="clip")
     else:
         np.copyto(out, np.take(x, idx, axis=0, mode="clip"), casting="unsafe")
     if isinstance(x, np.memmap):

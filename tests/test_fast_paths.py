@@ -4,6 +4,8 @@ Each fast path is checked against the plain one it replaces (per-parameter updat
 ``backward`` arrays, float64, in-memory data), never against a clock.
 """
 
+import copy
+import pickle
 import tracemalloc
 
 import numpy as np
@@ -78,6 +80,22 @@ def test_a_replaced_W_is_packed_back_into_the_flat_vector():
     net.fit(x, y, optimizer="sgd", learning_rate=0.1, epochs=1, batch_size=8, seed=0)
     assert not np.array_equal(net.layers[0].W, W)
     assert np.shares_memory(net.layers[0].W, net.flat_params())
+
+
+@pytest.mark.parametrize("clone", [copy.deepcopy, lambda net: pickle.loads(pickle.dumps(net))])
+def test_deepcopied_and_unpickled_networks_get_their_flat_vector_back(clone):
+    net = _net()
+    other = clone(net)
+    flat = other.flat_params()
+    assert not np.shares_memory(flat, net.flat_params())
+    for k, v in other.params().items():
+        assert np.shares_memory(v, flat)
+        np.testing.assert_array_equal(v, net.params()[k])
+    x, y = _data()
+    a = other.fit(x, y, optimizer="adam", epochs=1, batch_size=8, seed=0)
+    b = net.fit(x, y, optimizer="adam", epochs=1, batch_size=8, seed=0)
+    assert a.loss == b.loss
+    np.testing.assert_array_equal(other.flat_params(), net.flat_params())
 
 
 @pytest.mark.parametrize("scale_deltas", [False, True])

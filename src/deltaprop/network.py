@@ -167,10 +167,13 @@ class Network:
     def flat_params(self) -> Array:
         """θ: every parameter in one live 1-D vector (``W1, b1, W2, …``); ``params()`` are views.
 
-        If a layer's ``W`` or ``b`` was replaced by another array, the vector is rebuilt first.
+        If a layer's ``W`` or ``b`` was replaced by another array, or the views were cut from the
+        vector (``copy.deepcopy`` and pickling copy views as separate arrays), the vector is
+        rebuilt first.
         """
+        flat = self._flat
         for layer, (W, b) in zip(self.layers, self._views, strict=True):
-            if layer.W is not W or layer.b is not b:
+            if layer.W is not W or layer.b is not b or W.base is not flat:
                 self._pack()
                 break
         return self._flat

@@ -126,10 +126,12 @@ def compare(opts, rounds: int, common_args: list[str], libraries) -> tuple[list,
 
 
 def summarise(runs, gemms, opts, libraries) -> dict:
+    """Medians per (optimizer, library) over the runs that other processes left undisturbed."""
     peak = median([g["best_gflops"] for g in gemms]) * 1e9
-    out: dict = {"gemm_gflops_median": peak / 1e9, "rows": []}
+    kept = [r for r in runs if r.get("others_cores", 0.0) <= MAX_OTHERS]
+    out: dict = {"gemm_gflops_median": peak / 1e9, "rows": [], "excluded": len(runs) - len(kept)}
     by = {}
-    for rec in runs:
+    for rec in kept:
         by.setdefault((rec["optimizer"], rec["library"]), []).append(rec)
     for opt in opts:
         dp_recs = by.get((opt, "deltaprop"), [])
@@ -152,8 +154,13 @@ def summarise(runs, gemms, opts, libraries) -> dict:
                     # The same ratio taken within each round, then the median over rounds: less
                     # sensitive to a slow spell of the machine that spans a few runs.
                     "deltaprop_over_this_per_round_median": median(
-                        [dp_by_round[r["round"]] / r["samples_per_s"] for r in recs]
+                        [
+                            dp_by_round[r["round"]] / r["samples_per_s"]
+                            for r in recs
+                            if r["round"] in dp_by_round
+                        ]
                     ),
+                    "rounds": len(recs),
                     "roofline_fraction": rate * flops / peak,
                     "peak_rss_mb": median([r["peak_rss_mb"] for r in recs]),
                     "train_data_mb": recs[0]["train_data_mb"],
@@ -182,6 +189,11 @@ def describe_blas(blas: dict) -> str:
 def print_table(summary: dict, meta: dict) -> None:
     print()
     print(describe_blas(meta["blas"]))
+    if summary.get("excluded"):
+        print(
+            f"{summary['excluded']} run(s) disturbed by other processes "
+            f"(> {MAX_OTHERS} cores) left out"
+        )
     print(
         f"NumPy float32 GEMM: {summary['gemm_gflops_median']:.0f} GFLOP/s (median of rounds); "
         f"{meta['machine']['cpu']}, {meta['machine']['cores']} cores"
@@ -241,7 +253,8 @@ def pool(paths: list[str], opts, libraries) -> int:
         meta = results["meta"]
         runs += [{**rec, "round": (i, rec["round"])} for rec in results["runs"]]
         gemms += results["gemm"]
-    print_table(summarise(runs, gemms, opts, libraries), meta)
+    summary = summarise(runs, gemms, opts, libraries)
+    print_table(summary, meta)
     print(f"pooled: {len(gemms)} rounds from {len(paths)} files")
     return 0
 

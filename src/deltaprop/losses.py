@@ -182,13 +182,23 @@ def output_delta(
     General form (any pair): ``δᴸ = J_f(zᴸ)ᵀ ∂J/∂o``, which for an element-wise ``f`` is
     ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
     the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
+    Softmax + cross-entropy's shortcut needs every target row to sum to 1; for targets that do
+    not, the general form is used.
     """
     if out is None:
         out = np.empty_like(o)
-    if use_shortcut and loss.has_shortcut(activation):
+    if use_shortcut and loss.has_shortcut(activation) and _shortcut_valid(loss, t):
         return np.subtract(o, t, out=out)
     loss.gradient(o, t, out=out)
     return activation.vjp(z, o, out, out=out)
+
+
+def _shortcut_valid(loss: Loss, t: Array) -> bool:
+    if loss.name != "cross_entropy":
+        return True
+    # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, which is oⱼ − tⱼ only where Σᵢ tᵢ = 1.
+    row_sums = np.add.reduce(t, axis=1)
+    return bool(np.abs(row_sums - 1).max() <= 1e-6)
 
 
 def available_losses() -> list[str]:

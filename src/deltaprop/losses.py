@@ -187,13 +187,16 @@ def output_delta(
     """
     if out is None:
         out = np.empty_like(o)
-    if use_shortcut and loss.has_shortcut(activation) and _shortcut_valid(loss, t):
+    if use_shortcut and shortcut_applies(loss, activation, t):
         return np.subtract(o, t, out=out)
     loss.gradient(o, t, out=out)
     return activation.vjp(z, o, out, out=out)
 
 
-def _shortcut_valid(loss: Loss, t: Array) -> bool:
+def shortcut_applies(loss: Loss, activation: Activation, t: Array) -> bool:
+    """Whether ``δᴸ = o − t`` is the output delta for this pair and these targets ``t``."""
+    if not loss.has_shortcut(activation):
+        return False
     if loss.name != "cross_entropy":
         return True
     # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, which is oⱼ − tⱼ only where Σᵢ tᵢ = 1.

@@ -37,3 +37,39 @@ def test_cross_entropy_gradient_for_targets_not_summing_to_one():
     onehot = np.eye(3)[[0, 2, 1, 1, 0]]
     fast = net.gradients(x, onehot, "cross_entropy").deltas[-1]
     np.testing.assert_array_equal(fast, net.predict(x) - onehot)
+
+
+def test_nan_in_a_memmap_batch_keeps_the_last_good_epoch(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=40)
+    mm = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=x.shape)
+    mm[:] = x
+    mm[37, 2] = np.nan  # met in the last batch of the first epoch (no shuffle)
+    mm.flush()
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "softmax"], seed=0, dtype=np.float32)
+    before = net.get_weights()
+    with pytest.raises(ValueError, match=r"x contains NaN or infinity \(at index \[37, 2\]\)"):
+        net.fit(mm, y, batch_size=8, shuffle=False, epochs=2, learning_rate=0.5)
+    for k, v in net.get_weights().items():  # the updates of the first four batches were undone
+        np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize(
+    ("shape", "where", "index"),
+    [
+        ((3_000, 700), (2_999, 5), "2999, 5"),
+        ((5,), (3,), "3"),
+        ((1, 2_000_000), (0, 1_999_999), "0, 1999999"),
+    ],
+)
+def test_finiteness_check_reports_the_first_bad_entry_across_blocks(shape, where, index):
+    from deltaprop.validation import check_finite
+
+    arr = np.zeros(shape, dtype=np.float32)
+    check_finite(arr, "x")
+    arr[where] = np.inf
+    with pytest.raises(
+        ValueError, match=rf"x contains NaN or infinity \(first at index \[{index}\]\)"
+    ):
+        check_finite(arr, "x")

@@ -182,13 +182,26 @@ def output_delta(
     General form (any pair): ``δᴸ = J_f(zᴸ)ᵀ ∂J/∂o``, which for an element-wise ``f`` is
     ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
     the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
+    Softmax + cross-entropy's shortcut needs every target row to sum to 1; for targets that do
+    not, the general form is used.
     """
     if out is None:
         out = np.empty_like(o)
-    if use_shortcut and loss.has_shortcut(activation):
+    if use_shortcut and shortcut_applies(loss, activation, t):
         return np.subtract(o, t, out=out)
     loss.gradient(o, t, out=out)
     return activation.vjp(z, o, out, out=out)
+
+
+def shortcut_applies(loss: Loss, activation: Activation, t: Array) -> bool:
+    """Whether ``δᴸ = o − t`` is the output delta for this pair and these targets ``t``."""
+    if not loss.has_shortcut(activation):
+        return False
+    if loss.name != "cross_entropy":
+        return True
+    # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, which is oⱼ − tⱼ only where Σᵢ tᵢ = 1.
+    row_sums = np.add.reduce(t, axis=1)
+    return bool(np.abs(row_sums - 1).max() <= 1e-6)
 
 
 def available_losses() -> list[str]:

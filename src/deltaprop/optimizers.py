@@ -46,8 +46,12 @@ class Optimizer:
         self._scratch: dict[tuple, Array] = {}
 
     def hyperparameters(self) -> dict[str, float | bool]:
-        """Every setting of this optimizer, by name."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        """Every setting of this optimizer, by name (not its derived ``slots`` and ``formula``)."""
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if not k.startswith("_") and k not in ("slots", "formula")
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())

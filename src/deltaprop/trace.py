@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import Activation, softmax_jacobian
-from .losses import Loss, get_loss, output_delta
+from .losses import Loss, get_loss, output_delta, shortcut_applies
 from .network import Network
 from .optimizers import Optimizer, State, copy_state, get_optimizer
 from .training import default_loss
@@ -251,7 +251,7 @@ def trace_step(
         jacobian=jac,
         back=back,
         delta_general=general,
-        shortcut=loss.has_shortcut(last),
+        shortcut=shortcut_applies(loss, last, t),
         deltas=[d.copy() for d in grads.deltas],
         dW=[g.copy() for g in grads.weights],
         db=[None if g is None else g.copy() for g in grads.biases],

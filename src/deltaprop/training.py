@@ -249,7 +249,14 @@ def fit(
                 # workspace: each step is then one call per element-wise operation.
                 flat = opt.flat_arrays(params, ws.grads_by_name, state)
             idx = slice(start, stop) if order is None else order[start:stop]
-            _gather(X, idx, ws)
+            try:
+                _gather(X, idx, ws)
+            except ValueError as exc:  # a NaN met in a memmap batch: keep the last good epoch
+                network.set_weights(last_good)
+                raise ValueError(
+                    f"{exc}; training stopped in epoch {epoch + 1} and the network keeps the "
+                    f"weights of its last good epoch ({epoch})"
+                ) from None
             _gather(T, idx, ws, ws.t)
             fp = network.forward(ws.x, ws)
             w = None if SW is None else SW[idx]

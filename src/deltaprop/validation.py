@@ -70,11 +70,19 @@ def as_2d_float(
 
 
 def check_finite(arr: Array, name: str) -> None:
-    """Refuse NaN and ±inf, saying where the first one is."""
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        where = ", ".join(str(int(i)) for i in bad)
-        raise ValueError(f"{name} contains NaN or infinity (first at index [{where}])")
+    """Refuse NaN and ±inf, saying where the first one is.
+
+    Checked in blocks of rows, so a large array costs no array-sized boolean temporary.
+    """
+    rows = max(1, (1 << 20) // max(1, arr[0].size if arr.ndim > 1 else 1))
+    for start in range(0, max(arr.shape[0], 1) if arr.ndim else 1, rows):
+        block = arr[start : start + rows] if arr.ndim else arr
+        if not np.isfinite(block).all():
+            bad = np.argwhere(~np.isfinite(block))[0]
+            if arr.ndim:
+                bad[0] += start
+            where = ", ".join(str(int(i)) for i in bad)
+            raise ValueError(f"{name} contains NaN or infinity (first at index [{where}])")
 
 
 def check_number(

@@ -150,21 +150,22 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                 )
     diff = float(np.max(np.abs(st.delta_general - st.deltas[-1])))
     if st.shortcut:
-        scale = max(1.0, float(np.max(np.abs(st.deltas[-1]))))
-        agree = (
-            [
-                "The general form and the shortcut agree",
-                " exactly" if diff == 0 else f" (up to rounding: {diff:.1e})",
-                "; the engine trains with the shortcut.",
-            ]
-            if diff <= 1e-9 * scale
-            else [
-                "The general form and the shortcut differ by up to ",
-                Num(diff),
-                ": the targets do not sum to 1. The engine trains with the shortcut.",
-            ]
-        )
+        agree = [
+            "The general form and the shortcut agree",
+            " exactly" if diff == 0 else f" (up to rounding: {diff:.1e})",
+            "; the engine trains with the shortcut.",
+        ]
         doc.add(Para([f"Shortcut δ = o − t: valid for {F.SHORTCUT_REASON[act.name]}. ", *agree]))
+    elif trace.loss.has_shortcut(act):
+        doc.add(
+            Para(
+                [
+                    "The shortcut δ = o − t is not valid here: with a softmax output and the "
+                    "cross-entropy it needs every target row to sum to 1, and the targets do not "
+                    "sum to 1; the engine uses the general form."
+                ]
+            )
+        )
     else:
         doc.add(
             Para(

@@ -1,0 +1,75 @@
+"""Edge cases of the engine found in review: optimizer settings round-trip, and the softmax +
+cross-entropy shortcut refused for targets whose rows do not sum to 1."""
+
+import numpy as np
+import pytest
+import torch
+
+import deltaprop as dp
+
+
+@pytest.mark.parametrize("name", dp.available_optimizers())
+def test_hyperparameters_rebuild_the_optimizer(name):
+    opt = dp.get_optimizer(name)
+    settings = opt.hyperparameters()
+    assert "slots" not in settings and "formula" not in settings
+    again = type(opt)(**settings)
+    assert again.hyperparameters() == settings
+    assert repr(again) == repr(opt)
+
+
+def test_cross_entropy_gradient_for_targets_not_summing_to_one():
+    rng = np.random.default_rng(0)
+    net = dp.Network.from_sizes([3, 4, 3], ["tanh", "softmax"], seed=1)
+    x = rng.normal(size=(5, 3))
+    t = rng.uniform(0.1, 0.9, size=(5, 3))  # rows sum to anything but 1
+    grads = net.gradients(x, t, "cross_entropy").as_dict()
+    # torch oracle: E = mean over samples of −Σ t log softmax(z)
+    W1, b1 = (torch.tensor(net.params()[k], requires_grad=True) for k in ("W1", "b1"))
+    W2, b2 = (torch.tensor(net.params()[k], requires_grad=True) for k in ("W2", "b2"))
+    h = torch.tanh(torch.tensor(x) @ W1.T + b1)
+    o = torch.softmax(h @ W2.T + b2, dim=1)
+    loss = -(torch.tensor(t) * torch.log(o)).sum(dim=1).mean()
+    loss.backward()
+    for name, p in {"W1": W1, "b1": b1, "W2": W2, "b2": b2}.items():
+        np.testing.assert_allclose(grads[name], p.grad.numpy(), rtol=1e-10, atol=1e-13)
+    # and with one-hot targets the shortcut is still the very same o − t
+    onehot = np.eye(3)[[0, 2, 1, 1, 0]]
+    fast = net.gradients(x, onehot, "cross_entropy").deltas[-1]
+    np.testing.assert_array_equal(fast, net.predict(x) - onehot)
+
+
+def test_nan_in_a_memmap_batch_keeps_the_last_good_epoch(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=40)
+    mm = np.memmap(tmp_path / "x.f32", dtype=np.float32, mode="w+", shape=x.shape)
+    mm[:] = x
+    mm[37, 2] = np.nan  # met in the last batch of the first epoch (no shuffle)
+    mm.flush()
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "softmax"], seed=0, dtype=np.float32)
+    before = net.get_weights()
+    with pytest.raises(ValueError, match=r"x contains NaN or infinity \(at index \[37, 2\]\)"):
+        net.fit(mm, y, batch_size=8, shuffle=False, epochs=2, learning_rate=0.5)
+    for k, v in net.get_weights().items():  # the updates of the first four batches were undone
+        np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize(
+    ("shape", "where", "index"),
+    [
+        ((3_000, 700), (2_999, 5), "2999, 5"),
+        ((5,), (3,), "3"),
+        ((1, 2_000_000), (0, 1_999_999), "0, 1999999"),
+    ],
+)
+def test_finiteness_check_reports_the_first_bad_entry_across_blocks(shape, where, index):
+    from deltaprop.validation import check_finite
+
+    arr = np.zeros(shape, dtype=np.float32)
+    check_finite(arr, "x")
+    arr[where] = np.inf
+    with pytest.raises(
+        ValueError, match=rf"x contains NaN or infinity \(first at index \[{index}\]\)"
+    ):
+        check_finite(arr, "x")

@@ -4,6 +4,7 @@ Each fast path is checked against the plain one it replaces (per-parameter updat
 ``backward`` arrays, float64, in-memory data), never against a clock.
 """
 
+import contextlib
 import copy
 import pickle
 import tracemalloc
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import deltaprop as dp
+from deltaprop import _blas
 from deltaprop.optimizers import copy_state, flat_span
 from deltaprop.training import prepare_targets
 
@@ -134,8 +136,14 @@ OPTIMIZERS = [
 ]
 
 
+@pytest.mark.parametrize("blas", [True, False], ids=["blas", "numpy"])
 @pytest.mark.parametrize(("name", "settings"), OPTIMIZERS)
-def test_flat_update_equals_the_per_parameter_update_exactly(name, settings):
+def test_flat_update_equals_the_per_parameter_update_exactly(name, settings, blas):
+    with contextlib.nullcontext() if blas else _blas.disabled():
+        _flat_equals_loose(name, settings)
+
+
+def _flat_equals_loose(name, settings):
     net = _net()
     x, y = _data(n=8)
     t = prepare_targets(net, y, 8)

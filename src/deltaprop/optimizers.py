@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from . import _blas
 from .validation import check_number
 
 Array = np.ndarray
@@ -72,6 +73,36 @@ class Optimizer:
             else:
                 buf = np.zeros_like(flat)
                 state[slot] = dict(zip(params, _views_like(buf, arrays), strict=True))
+        return state
+
+    def lay_out_like(self, params: dict[str, Array], state: State) -> State:
+        """Re-lay ``state``'s slots out like ``params``, in place, and return it.
+
+        A state read from a file, or built by hand, holds separate arrays; when the parameters are
+        views of one flat vector, each slot is copied into one such vector too (same values), so
+        that a resumed run takes the same whole-vector path, and rounds the same, as one that
+        never stopped.
+        """
+        arrays = list(params.values())
+        if flat_span(arrays) is None:
+            return state
+        for slot in self.slots:
+            values = state.get(slot)
+            if (
+                not isinstance(values, dict)
+                or set(values) != set(params)
+                or any(np.shape(values[k]) != p.shape for k, p in params.items())
+            ):
+                continue  # update() reports a malformed state
+            current = [values[k] for k in params]
+            if flat_span(current) is not None and all(
+                a.strides == p.strides for a, p in zip(current, arrays, strict=True)
+            ):
+                continue
+            views = _views_like(np.empty(sum(a.size for a in arrays), arrays[0].dtype), arrays)
+            for view, value in zip(views, current, strict=True):
+                np.copyto(view, value)
+            state[slot] = dict(zip(params, views, strict=True))
         return state
 
     def update(self, params: dict[str, Array], grads: dict[str, Array], state: State) -> None:
@@ -234,6 +265,19 @@ class SGD(Optimizer):
 
     def _update(self, p, g, s, t, tmp):
         lr, mu = self.learning_rate, self.momentum
+        v = s.get("velocity")
+        if _blas.usable(p, g) and (v is None or _blas.usable(v, p)):
+            # The same rule in one BLAS pass per line (see deltaprop._blas).
+            if not mu:
+                _blas.axpy(-lr, g, p)  # θ ← θ − η g
+                return
+            _blas.axpby(1.0, g, mu, v)  # v ← μ v + g
+            if self.nesterov:
+                _blas.axpy(-lr, g, p)  # θ ← θ − η g − η μ v
+                _blas.axpy(-lr * mu, v, p)
+            else:
+                _blas.axpy(-lr, v, p)  # θ ← θ − η v
+            return
         if not mu:
             np.multiply(g, lr, out=tmp)
         else:
@@ -418,6 +462,17 @@ class Adam(Optimizer):
         m, v = s["m"], s["v"]
         step_size = self.learning_rate / (1 - b1**t)
         root_bc2 = math.sqrt(1 - b2**t)
+        if _blas.usable(p, g, m, v, tmp):
+            # The same rule with the moment updates as BLAS axpby (one pass each, see
+            # deltaprop._blas), and the step written as η/(1−β₁ᵗ)·√(1−β₂ᵗ)·m/(√v + ε√(1−β₂ᵗ)).
+            _blas.axpby(1 - b1, g, b1, m)  # m ← β₁ m + (1 − β₁) g
+            np.multiply(g, g, out=tmp)
+            _blas.axpby(1 - b2, tmp, b2, v)  # v ← β₂ v + (1 − β₂) g²
+            np.sqrt(v, out=tmp)
+            tmp += self.eps * root_bc2
+            np.divide(m, tmp, out=tmp)
+            _blas.axpy(-step_size * root_bc2, tmp, p)
+            return
         m *= b1
         np.multiply(g, 1 - b1, out=tmp)
         m += tmp

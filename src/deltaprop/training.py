@@ -219,7 +219,9 @@ def fit(
     rng = np.random.default_rng(seed)
     network.flat_params()  # θ as one vector (re-laid-out if a layer's W was replaced)
     params = network.params()
-    state = opt.init(params) if optimizer_state is None else optimizer_state
+    state = (
+        opt.init(params) if optimizer_state is None else opt.lay_out_like(params, optimizer_state)
+    )
     history = History()
     run = TrainingRun(network, opt, state, history)
     acc_kind = _accuracy_kind(network, loss)

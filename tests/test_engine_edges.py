@@ -39,6 +39,29 @@ def test_cross_entropy_gradient_for_targets_not_summing_to_one():
     np.testing.assert_array_equal(fast, net.predict(x) - onehot)
 
 
+@pytest.mark.parametrize("normalised", [True, False], ids=["rows-sum-to-1", "rows-do-not"])
+def test_training_checks_the_targets_once_with_the_per_batch_answer(normalised):
+    """fit decides softmax + CE's o − t shortcut once for all targets; every update must equal
+    the one whose backward checks its own batch (the default), for targets that allow it and
+    for targets that do not."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(24, 3))
+    t = rng.uniform(0.1, 0.9, size=(24, 3))
+    if normalised:
+        t /= t.sum(axis=1, keepdims=True)
+    net = dp.Network.from_sizes([3, 5, 3], ["tanh", "softmax"], seed=2)
+    reference = net.copy()
+    net.fit(x, t, optimizer="sgd", learning_rate=0.1, epochs=1, batch_size=8, shuffle=False)
+    for start in range(0, 24, 8):
+        xb, tb = x[start : start + 8], t[start : start + 8]
+        grads = reference.backward(reference.forward(xb), tb, "cross_entropy").as_dict()
+        for k, p in reference.params().items():
+            p -= 0.1 * grads[k]
+    for k, p in net.params().items():
+        np.testing.assert_allclose(p, reference.params()[k], rtol=1e-12, atol=1e-14)
+    assert dp.losses.rows_sum_to_one(t) is normalised
+
+
 def test_nan_in_a_memmap_batch_keeps_the_last_good_epoch(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3)).astype(np.float32)

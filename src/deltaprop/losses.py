@@ -176,6 +176,8 @@ def output_delta(
     t: Array,
     out: Array | None = None,
     use_shortcut: bool = True,
+    *,
+    target_rows_sum_to_one: bool | None = None,
 ) -> Array:
     """The output-layer delta ``δᴸ = ∂J/∂zᴸ``, shape ``(n, k)``, one row per sample.
 
@@ -183,25 +185,38 @@ def output_delta(
     ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
     the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
     Softmax + cross-entropy's shortcut needs every target row to sum to 1; for targets that do
-    not, the general form is used.
+    not, the general form is used; ``target_rows_sum_to_one`` says so when the caller has already
+    checked (the training loop checks all its targets once), otherwise every call checks.
     """
     if out is None:
         out = np.empty_like(o)
-    if use_shortcut and shortcut_applies(loss, activation, t):
+    if use_shortcut and shortcut_applies(loss, activation, t, target_rows_sum_to_one):
         return np.subtract(o, t, out=out)
     loss.gradient(o, t, out=out)
     return activation.vjp(z, o, out, out=out)
 
 
-def shortcut_applies(loss: Loss, activation: Activation, t: Array) -> bool:
-    """Whether ``δᴸ = o − t`` is the output delta for this pair and these targets ``t``."""
+def shortcut_applies(
+    loss: Loss, activation: Activation, t: Array, target_rows_sum_to_one: bool | None = None
+) -> bool:
+    """Whether ``δᴸ = o − t`` is the output delta for this pair and these targets ``t``.
+
+    ``target_rows_sum_to_one`` (if not None) is taken as the answer to the check below.
+    """
     if not loss.has_shortcut(activation):
         return False
     if loss.name != "cross_entropy":
         return True
+    if target_rows_sum_to_one is not None:
+        return target_rows_sum_to_one
+    return rows_sum_to_one(t)
+
+
+def rows_sum_to_one(t: Array) -> bool:
+    """Whether every row of ``t`` sums to 1 (to 1e-6): the condition of softmax + CE's shortcut."""
     # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, which is oⱼ − tⱼ only where Σᵢ tᵢ = 1.
     row_sums = np.add.reduce(t, axis=1)
-    return bool(np.abs(row_sums - 1).max() <= 1e-6)
+    return bool(row_sums.size == 0 or np.abs(row_sums - 1).max() <= 1e-6)
 
 
 def available_losses() -> list[str]:

@@ -351,6 +351,7 @@ class Network:
         use_shortcut: bool = True,
         sample_weight: Array | None = None,
         scale_deltas: bool = False,
+        target_rows_sum_to_one: bool | None = None,
     ) -> Gradients:
         """Deltas and gradients of ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` by the delta rule.
 
@@ -360,6 +361,8 @@ class Network:
         ``Σᵢ wᵢ Jᵢ / Σᵢ wᵢ``: every delta row is scaled by ``n wᵢ / Σ w`` (the rule is linear in δ).
         ``scale_deltas`` (workspace only) stores ``δ/n`` instead of ``δ`` (``Gradients.delta_scale``
         says so), which saves a pass over the gradients; the gradients are the same.
+        ``target_rows_sum_to_one`` passes on a check of the targets already made (see
+        :func:`deltaprop.losses.output_delta`).
         """
         loss = get_loss(loss)
         out = fp.output
@@ -371,7 +374,16 @@ class Network:
             g_w: list[Array] = [None] * L  # type: ignore[list-item]
             g_b: list[Array | None] = [None] * L
             last = self.layers[-1]
-            deltas[-1] = output_delta(loss, last.activation, fp.z[-1], out, t, None, use_shortcut)
+            deltas[-1] = output_delta(
+                loss,
+                last.activation,
+                fp.z[-1],
+                out,
+                t,
+                None,
+                use_shortcut,
+                target_rows_sum_to_one=target_rows_sum_to_one,
+            )
             if sample_weight is not None:
                 deltas[-1] *= _row_scale(sample_weight, n)
             for i in range(L - 1, -1, -1):
@@ -388,7 +400,16 @@ class Network:
         t = workspace.t
         inv_n = 1.0 / n
         last = self.layers[-1]
-        delta = output_delta(loss, last.activation, fp.z[-1], out, t, g.deltas[-1], use_shortcut)
+        delta = output_delta(
+            loss,
+            last.activation,
+            fp.z[-1],
+            out,
+            t,
+            g.deltas[-1],
+            use_shortcut,
+            target_rows_sum_to_one=target_rows_sum_to_one,
+        )
         if sample_weight is not None:
             delta *= _row_scale(sample_weight, n)
         # The batch mean's 1/n, applied once: to δᴸ (n × k numbers; the delta rule and the

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .callbacks import Callback, EarlyStopping
-from .losses import Loss, get_loss
+from .losses import Loss, get_loss, rows_sum_to_one
 from .network import Network, Workspace
 from .optimizers import Optimizer, State, get_optimizer
 from .schedules import Schedule, get_schedule
@@ -202,6 +202,9 @@ def fit(
     X = _as_inputs(network, x, "x")
     n = X.shape[0]
     T = prepare_targets(network, y, n)
+    # Softmax + cross-entropy's δ = o − t needs target rows summing to 1: checked here once for
+    # all batches (one-hot rows from labels do), not once per batch.
+    targets_normalised = rows_sum_to_one(T)
     SW = None if sample_weight is None else check_sample_weight(sample_weight, n)
     bs = n if batch_size is None else min(check_int(batch_size, "batch_size", 1), n)
     val = None
@@ -274,7 +277,15 @@ def fit(
             total_loss += batch_loss * (stop - start)
             if acc_kind:
                 correct += _correct(acc_kind, fp.output, ws.t)
-            grads = network.backward(fp, ws.t, loss, ws, sample_weight=w, scale_deltas=True)
+            grads = network.backward(
+                fp,
+                ws.t,
+                loss,
+                ws,
+                sample_weight=w,
+                scale_deltas=True,
+                target_rows_sum_to_one=targets_normalised,
+            )
             if l2:
                 for k in weight_names:
                     np.multiply(params[k], l2, out=l2_scratch[k])

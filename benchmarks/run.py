@@ -45,6 +45,25 @@ def _busy_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / ticks
 
 
+def _git_commit() -> str | None:
+    """The commit of the work tree the benchmark runs from (``+dirty`` if it has changes)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def _children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -312,6 +331,7 @@ def main(argv=None) -> int:
             ).stdout
         ),
         "rounds": args.rounds,
+        "deltaprop_commit": _git_commit(),
     }
     print(describe_blas(meta["blas"]), flush=True)
     runs, gemms = compare(opts, args.rounds, common_args, libraries)

@@ -10,6 +10,7 @@ import numpy as np
 from common import Timer, base_parser, emit, result_record, rss_mb, setup
 
 import deltaprop as dp
+from deltaprop import _blas
 
 OPTIMIZERS = {
     "adam": lambda lr: {"name": "adam", "learning_rate": lr},
@@ -71,6 +72,7 @@ def main() -> None:
         record = result_record("deltaprop", args, sizes, x, t.seconds, accuracy(net, xt, yt))
     record.update(extra)
     record["final_loss"] = history.loss[-1]
+    record["fused_blas_updates"] = _blas.available()
     record["epoch_seconds"] = history.epoch_seconds
     emit(record)
 

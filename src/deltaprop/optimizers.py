@@ -18,7 +18,11 @@ Speed: every rule is element-wise, so when the parameters, the gradients and eve
 each laid out as consecutive views of one flat vector (as a :class:`~deltaprop.Network`'s
 parameters and its training workspace's gradients are, and as ``init`` then makes the state), the
 rule runs once over the whole vector instead of once per parameter: one NumPy call per operation
-for all layers. Otherwise it runs per parameter; the arithmetic is the same.
+for all layers. Otherwise it runs per parameter; the arithmetic is the same. SGD (with or without
+momentum) and Adam/AdamW write their sums of scaled vectors as BLAS ``axpy``/``axpby`` calls from
+the OpenBLAS NumPy bundles (:mod:`deltaprop._blas`: one pass over memory per line, on every BLAS
+thread), falling back to NumPy ufuncs where those routines are not found; the two differ only
+in rounding (BLAS fuses the multiply-add).
 """
 
 from __future__ import annotations

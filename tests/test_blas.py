@@ -58,6 +58,8 @@ def test_2d_arrays_go_as_their_memory_when_laid_out_alike():
         ((np.zeros(8)[::2], np.zeros(4)), "a strided view"),
         ((np.zeros(4, np.int64), np.zeros(4, np.int64)), "integers"),
         ((np.zeros(4, np.float16), np.zeros(4, np.float16)), "half precision"),
+        ((np.zeros(4, ">f8"), np.zeros(4, ">f8")), "big-endian floats"),
+        ((np.zeros(4), np.frombuffer(bytes(32))), "a read-only array"),
     ],
 )
 def test_arrays_blas_cannot_take_fall_back_to_numpy(arrays, why):
@@ -100,3 +102,14 @@ def test_training_ends_in_the_same_place_with_or_without_blas(optimizer):
     for k in w_blas:
         np.testing.assert_allclose(w_blas[k], w_numpy[k], rtol=1e-10, atol=1e-12)
     assert loss_blas[-1] < loss_blas[0]  # it trained
+
+
+def test_read_only_parameters_get_numpys_error_not_a_crash(tmp_path):
+    path = tmp_path / "theta.npy"
+    np.save(path, np.ones(50_000))
+    theta = np.load(path, mmap_mode="r")  # read-only memory map
+    opt = dp.get_optimizer("momentum", learning_rate=0.1)
+    params = {"theta": theta}
+    state = opt.init({"theta": np.ones(50_000)})
+    with pytest.raises(ValueError, match="read-only"):
+        opt.update(params, {"theta": np.ones(50_000)}, state)

@@ -110,8 +110,10 @@ def disabled():
 def usable(*arrays: Array) -> bool:
     """Whether these arrays can go to BLAS as flat vectors.
 
-    They must share one float dtype, shape and strides, and be contiguous (C or F order): element
-    ``i`` of the memory of each then belongs to the same index, whatever the shape.
+    They must share one native float dtype, shape and strides, and be contiguous (C or F order):
+    element ``i`` of the memory of each then belongs to the same index, whatever the shape. They
+    must also be writeable: BLAS would write through a read-only view (a memory-mapped file opened
+    read-only would crash the process), where NumPy raises a clear error.
     """
     if not _enabled:
         return False
@@ -119,7 +121,11 @@ def usable(*arrays: Array) -> bool:
     if a0.dtype not in _ROUTINES.axpy or not (a0.flags.c_contiguous or a0.flags.f_contiguous):
         return False
     return all(
-        a.dtype == a0.dtype and a.shape == a0.shape and a.strides == a0.strides for a in arrays
+        a.dtype == a0.dtype
+        and a.shape == a0.shape
+        and a.strides == a0.strides
+        and a.flags.writeable
+        for a in arrays
     )
 
 

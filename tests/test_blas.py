@@ -60,6 +60,7 @@ def test_2d_arrays_go_as_their_memory_when_laid_out_alike():
         ((np.zeros(4, np.float16), np.zeros(4, np.float16)), "half precision"),
         ((np.zeros(4, ">f8"), np.zeros(4, ">f8")), "big-endian floats"),
         ((np.zeros(4), np.frombuffer(bytes(32))), "a read-only array"),
+        ((np.ma.zeros(4), np.ma.zeros(4)), "masked arrays"),
     ],
 )
 def test_arrays_blas_cannot_take_fall_back_to_numpy(arrays, why):
@@ -113,3 +114,26 @@ def test_read_only_parameters_get_numpys_error_not_a_crash(tmp_path):
     state = opt.init({"theta": np.ones(50_000)})
     with pytest.raises(ValueError, match="read-only"):
         opt.update(params, {"theta": np.ones(50_000)}, state)
+
+
+def test_partly_overlapping_vectors_fall_back_and_update_like_numpy():
+    base = np.linspace(0.0, 1.0, 200_001)
+    p, g = base[:-1], base[1:]  # the gradient is the parameter vector shifted by one
+    assert not _blas.usable(p, g)
+    assert _blas.usable(np.zeros(5), np.zeros(5))  # separate vectors of the same kind do go
+    expected = base.copy()
+    with _blas.disabled():
+        dp.get_optimizer("sgd", learning_rate=0.5).update(
+            {"p": expected[:-1]}, {"p": expected[1:]}, {"step": 0}
+        )
+    dp.get_optimizer("sgd", learning_rate=0.5).update({"p": p}, {"p": g}, {"step": 0})
+    np.testing.assert_array_equal(base, expected)
+
+
+def test_disabled_blocks_nest_and_restore():
+    was = _blas.available()
+    with _blas.disabled():
+        with _blas.disabled():
+            assert not _blas.available()
+        assert not _blas.available()  # the outer block is still running
+    assert _blas.available() == was

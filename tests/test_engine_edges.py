@@ -39,17 +39,23 @@ def test_cross_entropy_gradient_for_targets_not_summing_to_one():
     np.testing.assert_array_equal(fast, net.predict(x) - onehot)
 
 
-@pytest.mark.parametrize("normalised", [True, False], ids=["rows-sum-to-1", "rows-do-not"])
-def test_training_checks_the_targets_once_with_the_per_batch_answer(normalised):
-    """fit decides softmax + CE's o − t shortcut once for all targets; every update must equal
-    the one whose backward checks its own batch (the default), for targets that allow it and
-    for targets that do not."""
+@pytest.mark.parametrize("targets", ["rows-sum-to-1", "rows-do-not", "one-hot-but-one-row"])
+def test_training_checks_the_targets_once_with_the_per_batch_answer(targets):
+    """fit checks softmax + CE's o − t condition once for all targets; every update must equal
+    the one whose backward checks its own batch (the default): for targets that allow it, for
+    targets that do not, and for one-hot targets with a single zero row, where only that row's
+    batch takes the general form (the general form clips o, so it differs where the network is
+    confidently wrong: taking it for every batch would change the training)."""
     rng = np.random.default_rng(3)
-    x = rng.normal(size=(24, 3))
+    x = rng.normal(size=(24, 3)) * 40  # large inputs: outputs confident (o < ε), often wrong
     t = rng.uniform(0.1, 0.9, size=(24, 3))
-    if normalised:
+    if targets == "rows-sum-to-1":
         t /= t.sum(axis=1, keepdims=True)
-    net = dp.Network.from_sizes([3, 5, 3], ["tanh", "softmax"], seed=2)
+    elif targets == "one-hot-but-one-row":
+        t = np.eye(3)[rng.integers(0, 3, 24)]
+        t[5] = 0
+    normalised = targets == "rows-sum-to-1"
+    net = dp.Network.from_sizes([3, 5, 3], ["identity", "softmax"], seed=2)
     reference = net.copy()
     net.fit(x, t, optimizer="sgd", learning_rate=0.1, epochs=1, batch_size=8, shuffle=False)
     for start in range(0, 24, 8):

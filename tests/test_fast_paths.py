@@ -279,3 +279,60 @@ def test_norm_tracking_matches_the_gradients_of_each_update():
     assert history.grad_norm[0] == pytest.approx(np.sqrt(np.sum(np.square(expected))), rel=1e-12)
     rms = [np.sqrt(np.sum(d**2) / 8) for d in g.deltas]
     np.testing.assert_allclose(history.layer_delta_norms[0], rms, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(3, 4, 1), (1, 4, 3), (1, 1)], ids=str)
+def test_layers_with_one_unit_keep_the_whole_vector_path(sizes):
+    """A (1, k) or (k, 1) W is both C- and F-contiguous: its optimizer slots must take its exact
+    strides, or the flat path and BLAS would be lost for it."""
+    net = dp.Network.from_sizes(list(sizes), "tanh", seed=0)
+    params = net.params()
+    ws = net.workspace(4)
+    for name in ("momentum", "adam"):
+        opt = dp.get_optimizer(name)
+        state = opt.init(params)
+        assert opt.flat_arrays(params, ws.grads_by_name, state) is not None, name
+        for slot in opt.slots:
+            for k, p in params.items():
+                assert state[slot][k].strides == p.strides, (name, slot, k)
+        resumed = copy_state(state)
+        assert opt.flat_arrays(params, ws.grads_by_name, resumed) is not None, name
+
+
+def test_a_resumed_state_is_laid_out_flat_in_its_own_slot_dicts():
+    net = _net()
+    params = net.params()
+    opt = dp.get_optimizer("adam")
+    state = opt.init(params)
+    state["step"] = 3
+    for slot in opt.slots:
+        for k in state[slot]:
+            state[slot][k] = np.full(params[k].shape, 0.5, order="C")  # as read from a file
+    m_dict = state["m"]
+    out = opt.lay_out_like(params, state)
+    assert out is state and state["m"] is m_dict  # the same dicts, new arrays in them
+    ws = net.workspace(2)
+    assert opt.flat_arrays(params, ws.grads_by_name, state) is not None
+    for slot in opt.slots:
+        for k, p in params.items():
+            assert state[slot][k].strides == p.strides
+            np.testing.assert_array_equal(state[slot][k], 0.5)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda a: a.astype(np.float32),  # another dtype: never cast silently
+        lambda a: np.frombuffer(a.tobytes(), dtype=a.dtype).reshape(a.shape),  # read-only
+    ],
+    ids=["float32", "read-only"],
+)
+def test_a_state_that_cannot_be_laid_out_is_left_as_it_is(spoil):
+    net = _net()
+    params = net.params()
+    opt = dp.get_optimizer("momentum")
+    state = opt.init(params)
+    spoiled = {k: spoil(np.ones(p.shape)) for k, p in params.items()}
+    state["velocity"] = dict(spoiled)
+    opt.lay_out_like(params, state)
+    assert all(state["velocity"][k] is spoiled[k] for k in params)

@@ -10,8 +10,9 @@ four passes, one thread); BLAS level 1 does each rule in one pass, on every BLAS
 NumPy's wheels bundle OpenBLAS with its symbols renamed (``scipy_cblas_saxpy64_`` in NumPy 2's
 ``scipy-openblas64``); we find that library beside NumPy, look the symbols up, and check them on
 a small vector before trusting them. Anywhere else (another BLAS, another platform, or
-``DELTAPROP_BLAS=0`` in the environment) ``available()`` is False and callers use NumPy: the
-arithmetic is the same up to rounding.
+``DELTAPROP_BLAS`` set to ``0``, ``no``, ``off`` or ``false`` in the environment when deltaprop
+is imported) ``available()`` is False and callers use NumPy: the arithmetic is the same up to
+rounding.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -88,6 +91,8 @@ def _works(r: _Routines) -> bool:
 
 _ROUTINES = _load()
 _enabled = _ROUTINES is not None
+_disabled_depth = 0
+_lock = threading.Lock()
 
 
 def available() -> bool:
@@ -97,36 +102,74 @@ def available() -> bool:
 
 @contextmanager
 def disabled():
-    """Run the block with NumPy's element-wise operations instead (used by the tests)."""
-    global _enabled
-    was = _enabled
-    _enabled = False
+    """Run the block with NumPy's element-wise operations instead (for tests).
+
+    Process-wide, not per thread: a fit running in another thread meanwhile also takes NumPy's
+    path. Blocks may nest and overlap; BLAS is back on when the last one ends.
+    """
+    global _enabled, _disabled_depth
+    with _lock:
+        _disabled_depth += 1
+        _enabled = False
     try:
         yield
     finally:
-        _enabled = was
+        with _lock:
+            _disabled_depth -= 1
+            _enabled = _ROUTINES is not None and _disabled_depth == 0
 
 
 def usable(*arrays: Array) -> bool:
     """Whether these arrays can go to BLAS as flat vectors.
 
-    They must share one native float dtype, shape and strides, and be contiguous (C or F order):
-    element ``i`` of the memory of each then belongs to the same index, whatever the shape. They
-    must also be writeable: BLAS would write through a read-only view (a memory-mapped file opened
-    read-only would crash the process), where NumPy raises a clear error.
+    They must be plain ndarrays (or memmaps; no masked or other subclasses) of one native float
+    dtype, shape and strides, contiguous (C or F order) and aligned: element ``i`` of the memory
+    of each then belongs to the same index, whatever the shape. They must be writeable (BLAS
+    would write through a read-only view, and a memory-mapped file opened read-only would crash
+    the process, where NumPy raises a clear error), and no two may partly overlap (BLAS splits
+    the vector between threads, so overlapping operands would race).
     """
     if not _enabled:
         return False
     a0 = arrays[0]
     if a0.dtype not in _ROUTINES.axpy or not (a0.flags.c_contiguous or a0.flags.f_contiguous):
         return False
-    return all(
-        a.dtype == a0.dtype
-        and a.shape == a0.shape
-        and a.strides == a0.strides
-        and a.flags.writeable
-        for a in arrays
+    for a in arrays:
+        if (
+            (type(a) is not np.ndarray and type(a) is not np.memmap)
+            or a.dtype != a0.dtype
+            or a.shape != a0.shape
+            or a.strides != a0.strides
+            or not a.flags.writeable
+            or not a.flags.aligned
+        ):
+            return False
+    return _disjoint(arrays)
+
+
+_DISJOINT: dict[tuple[int, ...], tuple[tuple[weakref.ref, ...], bool]] = {}
+
+
+def _disjoint(arrays: tuple[Array, ...]) -> bool:
+    """Whether no two distinct arrays share memory.
+
+    Cached by identity, checked through weak references (an ndarray's memory never moves while
+    the object lives, and a dead array's id may be reused): the training loop asks about the
+    same few vectors every step.
+    """
+    key = tuple(id(a) for a in arrays)
+    hit = _DISJOINT.get(key)
+    if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays, strict=True)):
+        return hit[1]
+    verdict = not any(
+        a is not b and np.may_share_memory(a, b)
+        for i, a in enumerate(arrays)
+        for b in arrays[i + 1 :]
     )
+    if len(_DISJOINT) >= 64:
+        _DISJOINT.clear()
+    _DISJOINT[key] = (tuple(weakref.ref(a) for a in arrays), verdict)
+    return verdict
 
 
 def axpy(alpha: float, x: Array, y: Array) -> None:

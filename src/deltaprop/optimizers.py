@@ -83,30 +83,36 @@ class Optimizer:
         """Re-lay ``state``'s slots out like ``params``, in place, and return it.
 
         A state read from a file, or built by hand, holds separate arrays; when the parameters are
-        views of one flat vector, each slot is copied into one such vector too (same values), so
-        that a resumed run takes the same whole-vector path, and rounds the same, as one that
-        never stopped.
+        views of one flat vector, each slot's arrays are replaced (in the same slot dicts) by
+        views of one new flat vector with the same values, so that a resumed run takes the same
+        whole-vector path, and rounds the same, as one that never stopped. Slots that are not
+        plain writeable arrays of the parameters' shapes and dtype are left as they are (the
+        update then reports them, or runs per parameter).
         """
         arrays = list(params.values())
         if flat_span(arrays) is None:
             return state
         for slot in self.slots:
             values = state.get(slot)
-            if (
-                not isinstance(values, dict)
-                or set(values) != set(params)
-                or any(np.shape(values[k]) != p.shape for k, p in params.items())
-            ):
-                continue  # update() reports a malformed state
+            if not isinstance(values, dict) or set(values) != set(params):
+                continue
             current = [values[k] for k in params]
+            if not all(
+                type(a) is np.ndarray
+                and a.shape == p.shape
+                and a.dtype == p.dtype
+                and a.flags.writeable
+                for a, p in zip(current, arrays, strict=True)
+            ):
+                continue
             if flat_span(current) is not None and all(
                 a.strides == p.strides for a, p in zip(current, arrays, strict=True)
             ):
                 continue
             views = _views_like(np.empty(sum(a.size for a in arrays), arrays[0].dtype), arrays)
-            for view, value in zip(views, current, strict=True):
+            for k, view, value in zip(params, views, current, strict=True):
                 np.copyto(view, value)
-            state[slot] = dict(zip(params, views, strict=True))
+                values[k] = view
         return state
 
     def update(self, params: dict[str, Array], grads: dict[str, Array], state: State) -> None:
@@ -225,15 +231,22 @@ def flat_span(arrays: list[Array]) -> Array | None:
 
 
 def _views_like(flat: Array, arrays: list[Array]) -> list[Array]:
-    """Views into ``flat`` with the shapes and memory order of ``arrays``, back to back."""
+    """Views into ``flat`` with the shapes and memory order of ``arrays``, back to back.
+
+    Each view takes the strides of its array where a C- or F-ordered view can: an array with a
+    dimension of size 1 is both C- and F-contiguous, and only the strides tell which layout its
+    neighbours (a parameter and its gradient) have.
+    """
     views, offset = [], 0
     for a in arrays:
         chunk = flat[offset : offset + a.size]
         offset += a.size
-        if a.flags.c_contiguous:
-            views.append(chunk.reshape(a.shape))
-        else:
-            views.append(chunk.reshape(a.shape[::-1]).T)
+        view = chunk.reshape(a.shape)  # C order
+        if view.strides != a.strides:
+            transposed = chunk.reshape(a.shape[::-1]).T  # F order
+            if transposed.strides == a.strides or not a.flags.c_contiguous:
+                view = transposed
+        views.append(view)
     return views
 
 

@@ -188,8 +188,9 @@ def fit(
     sigmoid → log loss, otherwise ½ squared error). ``optimizer`` is a name, a dict or an
     :class:`Optimizer`; ``learning_rate`` overrides its η. ``batch_size=None`` is full-batch
     gradient descent. ``early_stopping`` is a patience (int) or an :class:`EarlyStopping`.
-    ``optimizer_state`` continues a previous run (``history.optimizer_state``). ``sample_weight``
-    (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
+    ``optimizer_state`` continues a previous run (``history.optimizer_state``), updated in place
+    (arrays read from a file are first copied into one flat vector per slot, in the same dicts).
+    ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))
     opt = get_optimizer(optimizer)
@@ -203,8 +204,10 @@ def fit(
     n = X.shape[0]
     T = prepare_targets(network, y, n)
     # Softmax + cross-entropy's δ = o − t needs target rows summing to 1: checked here once for
-    # all batches (one-hot rows from labels do), not once per batch.
-    targets_normalised = rows_sum_to_one(T)
+    # all batches (one-hot rows from labels do) instead of once per batch. If some row does not,
+    # each batch still checks its own rows (None), so only the batches holding such a row take
+    # the general form, as without this shortcut.
+    targets_normalised = True if rows_sum_to_one(T) else None
     SW = None if sample_weight is None else check_sample_weight(sample_weight, n)
     bs = n if batch_size is None else min(check_int(batch_size, "batch_size", 1), n)
     val = None

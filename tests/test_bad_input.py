@@ -221,6 +221,7 @@ def test_set_weights_checks_names_and_shapes(net):
         ({"optimizer": {"name": "adam", "lr": -1}}, r"Invalid learning rate: -1"),
         ({"epochs": -1}, r"Invalid epochs: -1 \(expected >= 0\)"),
         ({"epochs": 2.5}, r"Invalid epochs: 2\.5 \(expected a whole number\)"),
+        ({"initial_epoch": -1}, r"Invalid initial_epoch: -1 \(expected >= 0\)"),
         ({"batch_size": 0}, r"Invalid batch_size: 0 \(expected >= 1\)"),
         ({"batch_size": 2.5}, r"Invalid batch_size: 2\.5 \(expected a whole number\)"),
         ({"l2": -1}, r"Invalid l2: -1 \(expected >= 0\.0\)"),

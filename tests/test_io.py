@@ -110,6 +110,48 @@ def test_resuming_from_a_file_equals_training_straight_through(tmp_path, optimiz
     assert m.history.val_accuracy + second.val_accuracy == full.val_accuracy
 
 
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        lambda: dp.StepDecay(step_size=1, gamma=0.5),
+        lambda: dp.ExponentialDecay(gamma=0.8),
+        lambda: dp.InverseScaling(power=1.0),
+    ],
+    ids=["step", "exponential", "inverse_scaling"],
+)
+def test_resuming_with_a_schedule_continues_it_from_initial_epoch(tmp_path, schedule):
+    x, y = _x(64), np.arange(64) % 3
+    net = _network("tanh")
+    straight = net.copy()
+    kwargs = {"batch_size": 10, "optimizer": "momentum", "learning_rate": 0.1}
+    full = dp.fit(straight, x, y, epochs=4, seed=7, schedule=schedule(), **kwargs)
+    rng = np.random.default_rng(7)
+    first = dp.fit(net, x, y, epochs=2, seed=rng, schedule=schedule(), **kwargs)
+    save(
+        tmp_path / "m",
+        net,
+        optimizer=dp.get_optimizer("momentum", learning_rate=0.1),
+        history=first,
+        rng=rng,
+    )
+    m = load(tmp_path / "m")
+    second = dp.fit(
+        m.network,
+        x,
+        y,
+        epochs=2,
+        seed=m.rng,
+        schedule=schedule(),
+        optimizer_state=m.optimizer_state,
+        initial_epoch=m.history.epochs,
+        **kwargs,
+    )
+    assert first.learning_rate + second.learning_rate == full.learning_rate
+    assert len(set(full.learning_rate)) == 4  # the rate really changed every epoch
+    for a, b in zip(straight.params().values(), m.network.params().values(), strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
 def test_history_optimizer_and_rng_round_trip(tmp_path):
     net = _network()
     rng = np.random.Generator(np.random.MT19937(3))

@@ -178,6 +178,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     early_stopping: int | EarlyStopping | None = None,
     optimizer_state: State | None = None,
+    initial_epoch: int = 0,
     sample_weight=None,
     track_norms: bool = True,
     verbose: bool = False,
@@ -190,6 +191,11 @@ def fit(
     gradient descent. ``early_stopping`` is a patience (int) or an :class:`EarlyStopping`.
     ``optimizer_state`` continues a previous run (``history.optimizer_state``), updated in place
     (arrays read from a file are first copied into one flat vector per slot, in the same dicts).
+    ``initial_epoch`` is the number of epochs run before this call (``history.epochs`` of the
+    run being resumed): the learning-rate schedule continues from there, so that 2 + 2 epochs
+    equal 4. Unlike Keras's argument of that name, ``epochs`` still counts the epochs of this
+    call, and the history and callbacks number them from 0. (A ``ReduceOnPlateau`` keeps its
+    own state: pass the same instance to continue it.)
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))
@@ -198,6 +204,7 @@ def fit(
         opt.learning_rate = check_number(learning_rate, "learning rate", 0.0, low_inclusive=False)
     base_lr = opt.learning_rate
     epochs = check_int(epochs, "epochs", 0)
+    initial_epoch = check_int(initial_epoch, "initial_epoch", 0)
     l2 = check_number(l2, "l2", 0.0)
     sched = get_schedule(schedule)
     X = _as_inputs(network, x, "x")
@@ -240,7 +247,7 @@ def fit(
         cb.on_train_begin(run)
     for epoch in range(epochs):
         started = time.perf_counter()
-        opt.learning_rate = sched.learning_rate(epoch, base_lr)
+        opt.learning_rate = sched.learning_rate(initial_epoch + epoch, base_lr)
         order = rng.permutation(n) if shuffle and bs < n else None
         total_loss = 0.0
         correct = 0
@@ -324,7 +331,7 @@ def fit(
         sched.observe(logs.get("val_loss", logs["loss"]))
         history.epoch_seconds.append(time.perf_counter() - started)
         if verbose:
-            print(_format_epoch(epoch, epochs, logs))
+            print(_format_epoch(initial_epoch + epoch, initial_epoch + epochs, logs))
         for cb in cbs:
             cb.on_epoch_end(epoch, logs, run)
         if run.stop_training:

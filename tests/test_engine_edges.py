@@ -39,13 +39,28 @@ def test_cross_entropy_gradient_for_targets_not_summing_to_one():
     np.testing.assert_array_equal(fast, net.predict(x) - onehot)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_delta_is_exact_for_saturated_outputs_and_any_targets(dtype):
+    """Softmax outputs far below ε (z spread by ~60): the delta must still be torch's exact
+    ∂E/∂z = o Σt − t, for targets that sum to 1 and for targets that do not (the general form's
+    −t/clip(o) would shrink it)."""
+    z = np.array([[40.0, 0.0, -20.0], [0.0, 30.0, -30.0]])
+    net = dp.Network.from_weights([np.eye(3)], [np.zeros(3)], activations="softmax", dtype=dtype)
+    for t in (np.array([[0.0, 1.0, 0.0], [0.2, 0.0, 0.8]]), np.array([[0.3, 0.9, 0.5], [0, 0, 2]])):
+        delta = net.gradients(z, t, "cross_entropy").deltas[-1]
+        zt = torch.tensor(z, requires_grad=True)
+        loss = -(torch.tensor(t) * torch.log_softmax(zt, dim=1)).sum()
+        loss.backward()
+        tol = 1e-12 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(delta, zt.grad.numpy(), rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("targets", ["rows-sum-to-1", "rows-do-not", "one-hot-but-one-row"])
 def test_training_checks_the_targets_once_with_the_per_batch_answer(targets):
     """fit checks softmax + CE's o − t condition once for all targets; every update must equal
     the one whose backward checks its own batch (the default): for targets that allow it, for
-    targets that do not, and for one-hot targets with a single zero row, where only that row's
-    batch takes the general form (the general form clips o, so it differs where the network is
-    confidently wrong: taking it for every batch would change the training)."""
+    targets that do not, and for one-hot targets with a single zero row, with outputs so
+    confident that any inexact delta formula would show."""
     rng = np.random.default_rng(3)
     x = rng.normal(size=(24, 3)) * 40  # large inputs: outputs confident (o < ε), often wrong
     t = rng.uniform(0.1, 0.9, size=(24, 3))

@@ -184,14 +184,20 @@ def output_delta(
     General form (any pair): ``δᴸ = J_f(zᴸ)ᵀ ∂J/∂o``, which for an element-wise ``f`` is
     ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
     the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
-    Softmax + cross-entropy's shortcut needs every target row to sum to 1; for targets that do
-    not, the general form is used; ``target_rows_sum_to_one`` says so when the caller has already
-    checked (the training loop checks all its targets once), otherwise every call checks.
+    Softmax + cross-entropy's ``o − t`` needs every target row to sum to 1
+    (``target_rows_sum_to_one`` says so when the caller has already checked; the training loop
+    checks all its targets once; otherwise every call checks). For rows that do not, the
+    shortcut is its exact generalisation ``δᴸ = o Σᵢtᵢ − t`` — not the general form, whose
+    ``−t/o`` must clip ``o`` and so shrinks δ wherever an output has underflowed below ε.
     """
     if out is None:
         out = np.empty_like(o)
     if use_shortcut and shortcut_applies(loss, activation, t, target_rows_sum_to_one):
         return np.subtract(o, t, out=out)
+    if use_shortcut and loss.has_shortcut(activation):  # softmax + CE, rows not summing to 1
+        # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ: no division by o, exact for any o.
+        np.multiply(o, np.add.reduce(t, axis=1, keepdims=True), out=out)
+        return np.subtract(out, t, out=out)
     loss.gradient(o, t, out=out)
     return activation.vjp(z, o, out, out=out)
 

@@ -162,7 +162,9 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                 [
                     "The shortcut δ = o − t is not valid here: with a softmax output and the "
                     "cross-entropy it needs every target row to sum to 1, and the targets do not "
-                    "sum to 1; the engine uses the general form."
+                    "sum to 1. The engine uses its exact generalisation δⱼ = oⱼ Σᵢ tᵢ − tⱼ "
+                    "(no division by o), which the general form matches",
+                    " exactly." if diff == 0 else f" up to {diff:.1e}.",
                 ]
             )
         )

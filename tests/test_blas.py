@@ -137,3 +137,22 @@ def test_disabled_blocks_nest_and_restore():
             assert not _blas.available()
         assert not _blas.available()  # the outer block is still running
     assert _blas.available() == was
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: a,
+        np.asfortranarray,
+        lambda a: a[:, ::2],  # not contiguous: computed on a copy
+        lambda a: a[0],
+        lambda a: np.asfortranarray(a)[:1],  # both C- and F-contiguous
+    ],
+    ids=["C", "F", "strided", "1-D", "one-row"],
+)
+def test_squared_norm_equals_the_sum_of_squares(make, dtype):
+    a = make(np.random.default_rng(4).normal(size=(7, 6)).astype(dtype))
+    expected = float(np.sum(a.astype(np.float64) ** 2))
+    rel = 1e-6 if dtype == np.float32 else 1e-14
+    assert _blas.squared_norm(a) == pytest.approx(expected, rel=rel)

@@ -7,6 +7,9 @@ four passes, one thread); BLAS level 1 does each rule in one pass, on every BLAS
 - ``axpy(α, x, y)``:      ``y ← α x + y``
 - ``axpby(α, x, β, y)``:  ``y ← α x + β y``   (an OpenBLAS extension)
 
+and ``squared_norm(a)`` is ``‖a‖²`` as one dot product over the array's memory (NumPy's own
+BLAS call), without the copy ``np.vdot`` makes of an F-ordered array.
+
 NumPy's wheels bundle OpenBLAS with its symbols renamed (``scipy_cblas_saxpy64_`` in NumPy 2's
 ``scipy-openblas64``); we find that library beside NumPy, look the symbols up, and check them on
 a small vector before trusting them. Anywhere else (another BLAS, another platform, or
@@ -180,3 +183,13 @@ def axpy(alpha: float, x: Array, y: Array) -> None:
 def axpby(alpha: float, x: Array, beta: float, y: Array) -> None:
     """``y ← α x + β y`` in place (arrays checked by :func:`usable`)."""
     _ROUTINES.axpby[y.dtype](y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+
+
+def squared_norm(a: Array) -> float:
+    """``‖a‖² = Σ aᵢ²`` as one BLAS dot product over the array's memory.
+
+    ``np.vdot(a, a)`` flattens in C order, which copies an F-contiguous array (every stored
+    ``Wˡ`` and its gradient): at 784 × 256 the copy costs more than the dot product itself.
+    """
+    flat = a.reshape(-1, order="A") if a.flags.f_contiguous else a.reshape(-1)
+    return float(np.dot(flat, flat))

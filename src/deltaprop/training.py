@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._blas import squared_norm
 from .callbacks import Callback, EarlyStopping
 from .losses import Loss, get_loss, rows_sum_to_one
 from .network import Network, Workspace
@@ -279,9 +280,7 @@ def fit(
                 continue  # a batch of zero-weight samples carries no gradient
             batch_loss = loss.value(fp.output, ws.t, w)
             if l2:
-                batch_loss += (
-                    0.5 * l2 * sum(float(np.vdot(params[k], params[k])) for k in weight_names)
-                )
+                batch_loss += 0.5 * l2 * sum(squared_norm(params[k]) for k in weight_names)
             if not math.isfinite(batch_loss):
                 _diverged(network, last_good, history, epoch, start // bs, batch_loss)
             total_loss += batch_loss * (stop - start)

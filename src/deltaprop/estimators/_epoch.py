@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._blas import squared_norm
 from ..losses import Loss
 from ..network import Network, Workspace
 from ..optimizers import Optimizer, State
@@ -47,7 +48,7 @@ class EpochResult:
 
 def l2_penalty(params: dict[str, Array], weight_names: list[str]) -> float:
     """``Σₗ ‖Wˡ‖²`` over the weight matrices (biases are not penalised)."""
-    return sum(float(np.vdot(params[k], params[k])) for k in weight_names)
+    return sum(squared_norm(params[k]) for k in weight_names)
 
 
 def gather(X, idx, out: Array) -> None:
@@ -137,5 +138,5 @@ def run_epoch(
 
 def _accumulate_norms(grads, g_sq: Array, d_sq: Array) -> None:
     for i, (gW, gb, d) in enumerate(zip(grads.weights, grads.biases, grads.deltas, strict=True)):
-        g_sq[i] += float(np.vdot(gW, gW)) + (float(np.vdot(gb, gb)) if gb is not None else 0.0)
-        d_sq[i] += float(np.vdot(d, d)) / d.shape[0]
+        g_sq[i] += squared_norm(gW) + (squared_norm(gb) if gb is not None else 0.0)
+        d_sq[i] += squared_norm(d) / d.shape[0]

@@ -7,11 +7,13 @@ from one forward and one backward pass of the network. Parameters travel as one 
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._blas import squared_norm
 from ..losses import Loss
 from ..network import Network
 from ._epoch import gather, l2_penalty
@@ -83,10 +85,10 @@ def fit_lbfgs(
             theta=theta.copy(),
             reported=loss_scale * data + penalty,
             grad_norms=[
-                float(np.sqrt(np.vdot(gW, gW) + (np.vdot(gb, gb) if gb is not None else 0.0)))
+                math.sqrt(squared_norm(gW) + (squared_norm(gb) if gb is not None else 0.0))
                 for gW, gb in zip(g.weights, g.biases, strict=True)
             ],
-            delta_norms=[float(np.sqrt(np.vdot(d, d) / d.shape[0])) for d in g.deltas],
+            delta_norms=[math.sqrt(squared_norm(d) / d.shape[0]) for d in g.deltas],
         )
         return data + penalty, grad.copy()
 

@@ -118,7 +118,7 @@ def run_epoch(
             return EpochResult(batch_loss, correct, updates, [], [], finite=False)
         total += batch_loss * (stop - start)
         correct += count_correct(accuracy, fp.output, ws.t)
-        grads = network.backward(fp, ws.t, loss, ws, sample_weight=w)
+        grads = network.backward(fp, ws.t, loss, ws, sample_weight=w, scale_deltas=True)
         if lam:
             for k in weight_names:
                 np.multiply(params[k], lam, out=scratch[k])
@@ -137,6 +137,8 @@ def run_epoch(
 
 
 def _accumulate_norms(grads, g_sq: Array, d_sq: Array) -> None:
+    # The stored deltas are delta_scale·δ (the batch mean's 1/n folded into δᴸ): undone here.
+    unscale = 1.0 / (grads.delta_scale * grads.delta_scale)
     for i, (gW, gb, d) in enumerate(zip(grads.weights, grads.biases, grads.deltas, strict=True)):
         g_sq[i] += squared_norm(gW) + (squared_norm(gb) if gb is not None else 0.0)
-        d_sq[i] += squared_norm(d) / d.shape[0]
+        d_sq[i] += squared_norm(d) * unscale / d.shape[0]

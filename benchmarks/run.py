@@ -286,7 +286,11 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--sweep-epochs", type=int, default=2)
     p.add_argument("--optimizers", default=",".join(OPTIMIZERS))
-    p.add_argument("--libraries", default=",".join(LIBRARIES))
+    p.add_argument(
+        "--libraries",
+        default=",".join(LIBRARIES),
+        help="comma-separated; also 'dpmlp': deltaprop's scikit-learn-style MLPClassifier",
+    )
     p.add_argument("--no-sweeps", action="store_true")
     p.add_argument("--no-memmap", action="store_true")
     p.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")

@@ -49,14 +49,9 @@ ESTIMATORS = [
 # Checks that only raise SkipTest here; left out rather than reported as skipped.
 NOT_RUNNABLE_HERE = {
     "check_array_api_input": "needs SCIPY_ARRAY_API=1 and array_api_strict; deltaprop is NumPy",
-    "check_sample_weights_pandas_series": "needs pandas, which is not a test dependency",
     "check_classifiers_multilabel_output_format_decision_function": (
         "there is no decision_function (nor in scikit-learn's MLPClassifier)"
     ),
-    # These two try a NotAnArray and then skip for want of pandas: the NotAnArray half runs in
-    # test_data_not_an_array below.
-    "check_classifier_data_not_an_array": "needs pandas",
-    "check_regressor_data_not_an_array": "needs pandas",
 }
 
 FLOAT32_SUMS = (
@@ -136,3 +131,23 @@ def test_data_not_an_array(est):
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = y if isinstance(est, MLPClassifier) else y.astype(np.float64)
     check_estimators_data_not_an_array(type(est).__name__, est, X, y, "NotAnArray")
+
+
+@pytest.mark.parametrize("est", [MLPClassifier(**SMALL), MLPRegressor(**SMALL)], ids=repr)
+def test_dataframe_column_names(est):
+    """scikit-learn's check that a fit on a DataFrame records ``feature_names_in_`` and that
+    predicting with other column names warns (not in the generator's legacy list)."""
+    from sklearn.utils.estimator_checks import check_dataframe_column_names_consistency
+
+    check_dataframe_column_names_consistency(type(est).__name__, est)
+
+
+def test_dataframe_in_and_out():
+    import pandas as pd
+
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame((X - X.mean(axis=0)) / X.std(axis=0), columns=list("abcd"))
+    est = MLPClassifier(**SMALL).fit(frame, pd.Series(y))
+    assert list(est.feature_names_in_) == list("abcd")
+    np.testing.assert_array_equal(est.predict(frame), est.predict(frame.to_numpy()))
+    assert est.score(frame, y) > 0.9

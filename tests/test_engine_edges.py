@@ -46,7 +46,12 @@ def test_cross_entropy_delta_is_exact_for_saturated_outputs_and_any_targets(dtyp
     −t/clip(o) would shrink it)."""
     z = np.array([[40.0, 0.0, -20.0], [0.0, 30.0, -30.0]])
     net = dp.Network.from_weights([np.eye(3)], [np.zeros(3)], activations="softmax", dtype=dtype)
-    for t in (np.array([[0.0, 1.0, 0.0], [0.2, 0.0, 0.8]]), np.array([[0.3, 0.9, 0.5], [0, 0, 2]])):
+    targets = (
+        np.array([[0.0, 1.0, 0.0], [0.2, 0.0, 0.8]]),  # rows sum to 1
+        np.array([[0.3, 0.9, 0.5], [0, 0, 2]]),  # rows do not
+        np.array([[0.0, 0.9999999, 0.0], [0.2, 0.0, 0.8]]),  # within 1e-6 of 1, not exactly
+    )
+    for t in targets:
         delta = net.gradients(z, t, "cross_entropy").deltas[-1]
         zt = torch.tensor(z, requires_grad=True)
         loss = -(torch.tensor(t) * torch.log_softmax(zt, dim=1)).sum()

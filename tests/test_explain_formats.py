@@ -14,6 +14,7 @@ from deltaprop.cli import main
 from deltaprop.losses import get_loss, output_delta
 from deltaprop.render import FORMATS
 from deltaprop.render.math import Frac, Lit, Num, Pow, Sym, number_parts, row, to_latex, to_text
+from deltaprop.spec import spec_from_dict
 from deltaprop.trace import StepTrace
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.[tj][os][mo]*"))
@@ -201,3 +202,30 @@ def test_large_networks_get_a_note(tmp_path, capsys):
         "networks\n"
     )
     assert out.count("∂E/∂w") > 1260
+
+
+def test_softmax_targets_not_summing_to_one_show_the_engines_exact_delta():
+    """δⱼ = oⱼ Σₖ tₖ − tⱼ with its numbers, and at a saturated output the general form's
+    difference is explained rather than passed off as agreement."""
+    spec = {
+        "layers": [2, 3],
+        "activations": ["softmax"],
+        "loss": "cross_entropy",
+        "weights": [[[40.0, 0.0], [0.0, 0.0], [-40.0, 0.0]]],
+        "biases": [[0.0, 0.0, 0.0]],
+        "input": [[1.0, 0.0]],
+        "target": [[0.0, 0.0, 2.0]],
+        "learning_rate": 0.1,
+    }
+    text = spec_from_dict(spec).explain().to_text()
+    net = dp.Network.from_weights(spec["weights"], spec["biases"], activations="softmax")
+    delta = net.gradients(np.array(spec["input"]), np.array(spec["target"]), "cross_entropy")
+    engine = delta.deltas[-1][0]
+    np.testing.assert_allclose(engine, [2.0, 0.0, -2.0], atol=1e-15)  # o·Σt − t, o ≈ (1, 0, 0)
+    lines = [ln for ln in text.splitlines() if ln.endswith("(the engine's δ)")]
+    assert len(lines) == 3
+    for line, value in zip(lines, engine, strict=True):
+        assert line.split("=")[-1].split()[0] == f"{value:.4f}".replace("-", "−")
+    prose = " ".join(text.split())  # paragraphs are wrapped
+    assert "The general form differs from it by up to 2.0e+00" in prose
+    assert "clipped to ε" in prose

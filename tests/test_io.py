@@ -143,12 +143,48 @@ def test_resuming_with_a_schedule_continues_it_from_initial_epoch(tmp_path, sche
         seed=m.rng,
         schedule=schedule(),
         optimizer_state=m.optimizer_state,
-        initial_epoch=m.history.epochs,
+        initial_epoch=m.history.end_epoch,
         **kwargs,
     )
     assert first.learning_rate + second.learning_rate == full.learning_rate
     assert len(set(full.learning_rate)) == 4  # the rate really changed every epoch
     for a, b in zip(straight.params().values(), m.network.params().values(), strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert (second.initial_epoch, second.epochs, second.end_epoch) == (2, 2, 4)
+
+
+def test_a_second_resume_continues_the_schedule_too(tmp_path):
+    """2 + 2 + 2 epochs, saving and loading between, equal 6 in one run: each call passes the
+    previous history's end_epoch (not its epochs, which count one call only)."""
+    x, y = _x(64), np.arange(64) % 3
+    net = _network("tanh")
+    straight = net.copy()
+    kwargs = {"batch_size": 10, "optimizer": "momentum", "learning_rate": 0.1}
+    step = lambda: dp.StepDecay(step_size=1, gamma=0.5)  # noqa: E731
+    full = dp.fit(straight, x, y, epochs=6, seed=7, schedule=step(), **kwargs)
+    rng = np.random.default_rng(7)
+    history = dp.fit(net, x, y, epochs=2, seed=rng, schedule=step(), **kwargs)
+    rates = list(history.learning_rate)
+    optimizer = dp.get_optimizer("momentum", learning_rate=0.1)
+    for _ in range(2):
+        save(tmp_path / "m", net, optimizer=optimizer, history=history, rng=rng)
+        m = load(tmp_path / "m")
+        net, rng = m.network, m.rng
+        history = dp.fit(
+            net,
+            x,
+            y,
+            epochs=2,
+            seed=rng,
+            schedule=step(),
+            optimizer_state=m.optimizer_state,
+            initial_epoch=m.history.end_epoch,
+            **kwargs,
+        )
+        rates += history.learning_rate
+    assert history.end_epoch == 6 and m.history.initial_epoch == 2
+    assert rates == full.learning_rate
+    for a, b in zip(straight.params().values(), net.params().values(), strict=True):
         assert a.tobytes() == b.tobytes()
 
 

@@ -536,3 +536,17 @@ def test_validation_loss_is_the_loss_at_the_end_of_each_epoch():
         callbacks=[record],
     )
     assert history.val_loss == pytest.approx(seen, rel=1e-15)
+
+
+def test_messages_number_epochs_from_initial_epoch(capsys):
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    net.fit(x, y, epochs=2, learning_rate=0.1, batch_size=4, verbose=True, initial_epoch=5)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("epoch 6/7") and printed[1].startswith("epoch 7/7")
+    before = net.get_weights()
+    with pytest.raises(dp.DivergenceError, match=r"diverged at epoch 8, .* last good epoch \(7\)"):
+        net.fit(x, y * 1e200, epochs=1, learning_rate=1e10, batch_size=4, initial_epoch=7)
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])

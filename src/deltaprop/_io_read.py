@@ -240,8 +240,8 @@ def _history_from_json(h: dict | None, state: State | None) -> History | None:
     for k, v in h.items():
         if k not in known:
             raise ModelFileError(f"unknown history entry {k!r}")
-        if k in ("best_epoch", "updates"):
-            if v is not None or k == "updates":
+        if k in ("best_epoch", "updates", "initial_epoch"):
+            if v is not None or k != "best_epoch":
                 _whole(v, f"history {k}", 0)
         elif not isinstance(v, list) or not all(_numbers(e) for e in v):
             raise ModelFileError(f"history {k!r} must be a list of numbers")

@@ -184,18 +184,24 @@ def output_delta(
     General form (any pair): ``δᴸ = J_f(zᴸ)ᵀ ∂J/∂o``, which for an element-wise ``f`` is
     ``∂J/∂o ⊙ f'(zᴸ)``. With ``use_shortcut`` and one of the three pairs listed in ``LOSSES``,
     the algebraically equal ``δᴸ = o − t``, which is cheaper and has no division by ``o(1 − o)``.
-    Softmax + cross-entropy's ``o − t`` needs every target row to sum to 1
-    (``target_rows_sum_to_one`` says so when the caller has already checked; the training loop
-    checks all its targets once; otherwise every call checks). For rows that do not, the
-    shortcut is its exact generalisation ``δᴸ = o Σᵢtᵢ − t`` — not the general form, whose
-    ``−t/o`` must clip ``o`` and so shrinks δ wherever an output has underflowed below ε.
+    Softmax + cross-entropy's shortcut is ``δᴸ = o Σᵢtᵢ − t``, exact for any targets and any
+    ``o``; where every target row sums to exactly 1 it is ``o − t``
+    (``target_rows_sum_to_one=True`` says so when the caller has already checked: the training
+    loop checks all its targets once; otherwise every call checks). The general form's ``−t/o``
+    must clip ``o`` to ε, so it shrinks δ wherever an output has underflowed below ε; so does
+    the numerical derivative of the (clipped) loss value there, e.g. in :func:`gradcheck`.
     """
     if out is None:
         out = np.empty_like(o)
-    if use_shortcut and shortcut_applies(loss, activation, t, target_rows_sum_to_one):
-        return np.subtract(o, t, out=out)
-    if use_shortcut and loss.has_shortcut(activation):  # softmax + CE, rows not summing to 1
-        # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ: no division by o, exact for any o.
+    if use_shortcut and loss.has_shortcut(activation):
+        if loss.name != "cross_entropy":
+            return np.subtract(o, t, out=out)
+        # Softmax + CE: Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, no division by o, exact for any
+        # o; it is o − t where every row sums to exactly 1 (one-hot rows do).
+        if target_rows_sum_to_one is None:
+            target_rows_sum_to_one = rows_sum_to_one(t, exact=True)
+        if target_rows_sum_to_one:
+            return np.subtract(o, t, out=out)
         np.multiply(o, np.add.reduce(t, axis=1, keepdims=True), out=out)
         return np.subtract(out, t, out=out)
     loss.gradient(o, t, out=out)
@@ -218,11 +224,17 @@ def shortcut_applies(
     return rows_sum_to_one(t)
 
 
-def rows_sum_to_one(t: Array) -> bool:
-    """Whether every row of ``t`` sums to 1 (to 1e-6): the condition of softmax + CE's shortcut."""
+def rows_sum_to_one(t: Array, exact: bool = False) -> bool:
+    """Whether every row of ``t`` sums to 1 (to 1e-6, or ``exact``ly): the condition of softmax +
+    CE's shortcut ``o − t`` (the engine takes it only on exact sums; explain calls it valid to
+    1e-6)."""
     # Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, which is oⱼ − tⱼ only where Σᵢ tᵢ = 1.
     row_sums = np.add.reduce(t, axis=1)
-    return bool(row_sums.size == 0 or np.abs(row_sums - 1).max() <= 1e-6)
+    if row_sums.size == 0:
+        return True
+    if exact:
+        return bool(np.all(row_sums == 1))
+    return bool(np.abs(row_sums - 1).max() <= 1e-6)
 
 
 def available_losses() -> list[str]:

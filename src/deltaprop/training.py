@@ -68,10 +68,18 @@ class History:
     best_epoch: int | None = None
     optimizer_state: State | None = None
     updates: int = 0
+    initial_epoch: int = 0
 
     @property
     def epochs(self) -> int:
+        """Epochs run by this call of ``fit``."""
         return len(self.loss)
+
+    @property
+    def end_epoch(self) -> int:
+        """Epochs run in all, counting earlier runs this one resumed (``initial_epoch``): pass
+        it as the next resumed call's ``initial_epoch``."""
+        return self.initial_epoch + len(self.loss)
 
     def as_dict(self) -> dict:
         """The records as plain lists (JSON-ready; optimizer state left out)."""
@@ -192,11 +200,12 @@ def fit(
     gradient descent. ``early_stopping`` is a patience (int) or an :class:`EarlyStopping`.
     ``optimizer_state`` continues a previous run (``history.optimizer_state``), updated in place
     (arrays read from a file are first copied into one flat vector per slot, in the same dicts).
-    ``initial_epoch`` is the number of epochs run before this call (``history.epochs`` of the
+    ``initial_epoch`` is the number of epochs run before this call (``history.end_epoch`` of the
     run being resumed): the learning-rate schedule continues from there, so that 2 + 2 epochs
-    equal 4. Unlike Keras's argument of that name, ``epochs`` still counts the epochs of this
-    call, and the history and callbacks number them from 0. (A ``ReduceOnPlateau`` keeps its
-    own state: pass the same instance to continue it.)
+    equal 4, and messages number epochs from there. Unlike Keras's argument of that name,
+    ``epochs`` still counts the epochs of this call, and the history's lists and the callbacks'
+    ``epoch`` index this call's epochs from 0. (A ``ReduceOnPlateau`` keeps its own state: pass
+    the same instance to continue it.)
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))
@@ -215,7 +224,7 @@ def fit(
     # all batches (one-hot rows from labels do) instead of once per batch. If some row does not,
     # each batch still checks its own rows (None), so only the batches holding such a row take
     # the general form, as without this shortcut.
-    targets_normalised = True if rows_sum_to_one(T) else None
+    targets_normalised = True if rows_sum_to_one(T, exact=True) else None
     SW = None if sample_weight is None else check_sample_weight(sample_weight, n)
     bs = n if batch_size is None else min(check_int(batch_size, "batch_size", 1), n)
     val = None
@@ -236,7 +245,7 @@ def fit(
     state = (
         opt.init(params) if optimizer_state is None else opt.lay_out_like(params, optimizer_state)
     )
-    history = History()
+    history = History(initial_epoch=initial_epoch)
     run = TrainingRun(network, opt, state, history)
     acc_kind = _accuracy_kind(network, loss)
     weight_names = [f"W{i}" for i in range(1, network.n_layers + 1)]
@@ -270,8 +279,8 @@ def fit(
             except ValueError as exc:  # a NaN met in a memmap batch: keep the last good epoch
                 network.set_weights(last_good)
                 raise ValueError(
-                    f"{exc}; training stopped in epoch {epoch + 1} and the network keeps the "
-                    f"weights of its last good epoch ({epoch})"
+                    f"{exc}; training stopped in epoch {initial_epoch + epoch + 1} and the "
+                    f"network keeps the weights of its last good epoch ({initial_epoch + epoch})"
                 ) from None
             _gather(T, idx, ws, ws.t)
             fp = network.forward(ws.x, ws)
@@ -282,7 +291,9 @@ def fit(
             if l2:
                 batch_loss += 0.5 * l2 * sum(squared_norm(params[k]) for k in weight_names)
             if not math.isfinite(batch_loss):
-                _diverged(network, last_good, history, epoch, start // bs, batch_loss)
+                _diverged(
+                    network, last_good, history, initial_epoch + epoch, start // bs, batch_loss
+                )
             total_loss += batch_loss * (stop - start)
             if acc_kind:
                 correct += _correct(acc_kind, fp.output, ws.t)
@@ -307,7 +318,9 @@ def fit(
                 opt.update(params, ws.grads_by_name, state)
             n_updates += 1
         if not all(np.isfinite(p).all() for p in params.values()):
-            _diverged(network, last_good, history, epoch, n_updates - 1, float("nan"))
+            _diverged(
+                network, last_good, history, initial_epoch + epoch, n_updates - 1, float("nan")
+            )
         last_good = network.get_weights()
         history.updates += n_updates
         history.loss.append(total_loss / n)

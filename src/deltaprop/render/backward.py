@@ -148,6 +148,31 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                         "shortcut",
                     )
                 )
+        elif trace.loss.has_shortcut(act):  # softmax + CE, target rows not summing to 1
+            total = float(np.sum(t))
+            for i in range(k):
+                doc.add(
+                    Eq(
+                        row(
+                            layer_sym("δ", i + 1, L),
+                            "=",
+                            Sym("o", str(i + 1)),
+                            "·",
+                            Paren(Sum("k", Sym("t", "k"))),
+                            "−",
+                            Sym("t", str(i + 1)),
+                            "=",
+                            Num(o[i]),
+                            "·",
+                            Num(total),
+                            "−",
+                            Num(t[i]),
+                            "=",
+                            Num(st.deltas[-1][s, i]),
+                        ),
+                        "the engine's δ",
+                    )
+                )
     diff = float(np.max(np.abs(st.delta_general - st.deltas[-1])))
     if st.shortcut:
         agree = [
@@ -163,8 +188,8 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                     "The shortcut δ = o − t is not valid here: with a softmax output and the "
                     "cross-entropy it needs every target row to sum to 1, and the targets do not "
                     "sum to 1. The engine uses its exact generalisation δⱼ = oⱼ Σᵢ tᵢ − tⱼ "
-                    "(no division by o), which the general form matches",
-                    " exactly." if diff == 0 else f" up to {diff:.1e}.",
+                    '(the lines marked "the engine\'s δ"; no division by o). ',
+                    _general_form_agreement(diff, st),
                 ]
             )
         )
@@ -177,6 +202,19 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                 ]
             )
         )
+
+
+def _general_form_agreement(diff: float, st) -> str:
+    """How the general form compares with the engine's exact softmax + CE delta."""
+    if diff == 0:
+        return "The general form gives the same numbers exactly."
+    scale = float(np.max(np.abs(st.deltas[-1]))) or 1.0
+    if diff <= 1e-9 * scale:
+        return f"The general form gives the same numbers up to rounding ({diff:.1e})."
+    return (
+        f"The general form differs from it by up to {diff:.1e}: its −t/o divides by outputs "
+        "clipped to ε, so it is inexact where an output has underflowed below ε."
+    )
 
 
 def _fprime_eq(doc, name: str, layer: int, i: int, zv, av, value) -> None:

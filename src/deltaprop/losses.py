@@ -208,20 +208,12 @@ def output_delta(
     return activation.vjp(z, o, out, out=out)
 
 
-def shortcut_applies(
-    loss: Loss, activation: Activation, t: Array, target_rows_sum_to_one: bool | None = None
-) -> bool:
-    """Whether ``δᴸ = o − t`` is the output delta for this pair and these targets ``t``.
-
-    ``target_rows_sum_to_one`` (if not None) is taken as the answer to the check below.
-    """
+def shortcut_applies(loss: Loss, activation: Activation, t: Array) -> bool:
+    """Whether ``δᴸ = o − t`` holds for this pair and these targets ``t`` (to 1e-6: what a worked
+    solution calls valid; the engine itself takes ``o − t`` only on exact row sums)."""
     if not loss.has_shortcut(activation):
         return False
-    if loss.name != "cross_entropy":
-        return True
-    if target_rows_sum_to_one is not None:
-        return target_rows_sum_to_one
-    return rows_sum_to_one(t)
+    return loss.name != "cross_entropy" or rows_sum_to_one(t)
 
 
 def rows_sum_to_one(t: Array, exact: bool = False) -> bool:

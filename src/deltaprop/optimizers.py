@@ -283,7 +283,7 @@ class SGD(Optimizer):
     def _update(self, p, g, s, t, tmp):
         lr, mu = self.learning_rate, self.momentum
         v = s.get("velocity")
-        if _blas.usable(p, g) and (v is None or _blas.usable(v, p)):
+        if _blas.usable(p, g) if v is None else _blas.usable(p, g, v):
             # The same rule in one BLAS pass per line (see deltaprop._blas).
             if not mu:
                 _blas.axpy(-lr, g, p)  # θ ← θ − η g

@@ -128,49 +128,33 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
                         )
                     )
                 )
-        if st.shortcut:
-            for i in range(k):
-                doc.add(
-                    Eq(
-                        row(
-                            layer_sym("δ", i + 1, L),
-                            "=",
-                            Sym("o", str(i + 1)),
-                            "−",
-                            Sym("t", str(i + 1)),
-                            "=",
-                            Num(o[i]),
-                            "−",
-                            Num(t[i]),
-                            "=",
-                            Num(st.deltas[-1][s, i]),
-                        ),
-                        "shortcut",
-                    )
-                )
-        elif trace.loss.has_shortcut(act):  # softmax + CE, target rows not summing to 1
+        if trace.loss.has_shortcut(act):
+            # The delta the engine trains with: the shortcut o − t where it is valid, else (a
+            # softmax with targets not summing to 1) its exact generalisation o·Σₖtₖ − t.
             total = float(np.sum(t))
             for i in range(k):
+                oi, ti = Sym("o", str(i + 1)), Sym("t", str(i + 1))
+                if st.shortcut:
+                    rule, numbers, note = (oi,), (Num(o[i]),), "shortcut"
+                else:
+                    rule = (oi, "·", Paren(Sum("k", Sym("t", "k"))))
+                    numbers, note = (Num(o[i]), "·", Num(total)), "the engine's δ"
                 doc.add(
                     Eq(
                         row(
                             layer_sym("δ", i + 1, L),
                             "=",
-                            Sym("o", str(i + 1)),
-                            "·",
-                            Paren(Sum("k", Sym("t", "k"))),
+                            *rule,
                             "−",
-                            Sym("t", str(i + 1)),
+                            ti,
                             "=",
-                            Num(o[i]),
-                            "·",
-                            Num(total),
+                            *numbers,
                             "−",
                             Num(t[i]),
                             "=",
                             Num(st.deltas[-1][s, i]),
                         ),
-                        "the engine's δ",
+                        note,
                     )
                 )
     diff = float(np.max(np.abs(st.delta_general - st.deltas[-1])))

@@ -39,6 +39,17 @@ def test_axpy_and_axpby_compute_their_formulas(dtype):
     np.testing.assert_array_equal(x, x.astype(dtype))  # x is read, never written
 
 
+def test_axpby_with_beta_zero_keeps_ieee_nan_propagation():
+    """OpenBLAS's axpby skips reading y when β = 0; IEEE (NumPy, torch) has 0 · NaN = NaN and
+    0 · ∞ = NaN, so a diverged state stays visibly diverged, as without BLAS."""
+    x = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    y = np.array([np.nan, np.inf, -5.0, 0.0], np.float32)
+    _blas.axpby(0.5, x, 0.0, y)
+    expected = 0.5 * x + 0.0 * np.array([np.nan, np.inf, -5.0, 0.0], np.float32)
+    np.testing.assert_array_equal(y, expected)
+    assert np.isnan(y[:2]).all() and y[2:].tolist() == [1.5, 2.0]
+
+
 def test_2d_arrays_go_as_their_memory_when_laid_out_alike():
     rng = np.random.default_rng(1)
     x = np.asfortranarray(rng.normal(size=(7, 5)))

@@ -181,7 +181,15 @@ def axpy(alpha: float, x: Array, y: Array) -> None:
 
 
 def axpby(alpha: float, x: Array, beta: float, y: Array) -> None:
-    """``y ← α x + β y`` in place (arrays checked by :func:`usable`)."""
+    """``y ← α x + β y`` in place (arrays checked by :func:`usable`).
+
+    With ``β = 0`` OpenBLAS does not read ``y``, so a NaN or ∞ in it would vanish where IEEE
+    arithmetic (NumPy, PyTorch) gives ``0 · NaN = NaN``: that case is left to NumPy.
+    """
+    if beta == 0:
+        np.multiply(y, 0.0, out=y)  # NaN and ∞ become NaN, the rest 0
+        axpy(alpha, x, y)
+        return
     _ROUTINES.axpby[y.dtype](y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
 
 

@@ -484,9 +484,9 @@ def test_import_deltaprop_without_sklearn():
 
 @pytest.mark.parametrize("scale_deltas", [False, True])
 def test_epoch_norms_do_not_depend_on_where_the_batch_mean_is_applied(scale_deltas):
-    """The epoch loop folds 1/n into δᴸ (``scale_deltas``); the delta norms it records must be
-    those of the per-sample deltas, as the tutorials define them."""
-    from deltaprop.estimators._epoch import _accumulate_norms
+    """The training loops fold 1/n into δᴸ (``scale_deltas``); the delta norms they record must
+    be those of the per-sample deltas, as the tutorials define them."""
+    from deltaprop.norms import EpochNorms
 
     rng = np.random.default_rng(5)
     net = deltaprop.Network.from_sizes([4, 6, 3], ["relu", "softmax"], seed=1)
@@ -495,11 +495,14 @@ def test_epoch_norms_do_not_depend_on_where_the_batch_mean_is_applied(scale_delt
     ws.x[...], ws.t[...] = x, t
     fp = net.forward(ws.x, ws)
     grads = net.backward(fp, ws.t, "cross_entropy", ws, scale_deltas=scale_deltas)
-    g_sq, d_sq = np.zeros(2), np.zeros(2)
-    _accumulate_norms(grads, g_sq, d_sq)
+    norms = EpochNorms(net)
+    norms.add(ws, grads)
+    norms.add(ws, grads)  # two updates with the same gradients: the RMS is one update's norm
+    layer_grad, total, layer_delta = norms.epoch(2)
     fresh = net.gradients(x, t, "cross_entropy")
     for i in range(2):
-        expected_d = np.sum(fresh.deltas[i] ** 2) / 9
-        expected_g = np.sum(fresh.weights[i] ** 2) + np.sum(fresh.biases[i] ** 2)
-        assert d_sq[i] == pytest.approx(expected_d, rel=1e-12)
-        assert g_sq[i] == pytest.approx(expected_g, rel=1e-12)
+        expected_d = np.sqrt(np.sum(fresh.deltas[i] ** 2) / 9)
+        expected_g = np.sqrt(np.sum(fresh.weights[i] ** 2) + np.sum(fresh.biases[i] ** 2))
+        assert layer_delta[i] == pytest.approx(expected_d, rel=1e-12)
+        assert layer_grad[i] == pytest.approx(expected_g, rel=1e-12)
+    assert total == pytest.approx(np.hypot(*layer_grad), rel=1e-12)

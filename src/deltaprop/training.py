@@ -26,6 +26,7 @@ from ._blas import squared_norm
 from .callbacks import Callback, EarlyStopping
 from .losses import Loss, get_loss, rows_sum_to_one
 from .network import Network, Workspace
+from .norms import EpochNorms
 from .optimizers import Optimizer, State, get_optimizer
 from .schedules import Schedule, get_schedule
 from .validation import (
@@ -252,7 +253,7 @@ def fit(
     l2_scratch = {k: np.empty_like(params[k]) for k in weight_names} if l2 else {}
     last_good = network.get_weights()
 
-    norms = _NormTracker(network) if track_norms else None
+    norms = EpochNorms(network) if track_norms else None
     for cb in cbs:
         cb.on_train_begin(run)
     for epoch in range(epochs):
@@ -353,38 +354,6 @@ def fit(
     opt.learning_rate = base_lr
     history.optimizer_state = state
     return history
-
-
-class _NormTracker:
-    """Sums of squared gradient and delta norms per layer over an epoch's updates.
-
-    Layer ``l``'s ``(∂E/∂Wˡ, ∂E/∂bˡ)`` is one contiguous segment of the workspace's flat gradient
-    vector, so each layer costs one dot product for its gradient and one for its deltas.
-    """
-
-    def __init__(self, network: Network):
-        sizes = [ly.W.size + (0 if ly.b is None else ly.b.size) for ly in network.layers]
-        self.bounds = np.cumsum([0, *sizes]).tolist()
-        self.g_sq = [0.0] * len(sizes)
-        self.d_sq = [0.0] * len(sizes)
-
-    def reset(self) -> None:
-        self.g_sq = [0.0] * len(self.g_sq)
-        self.d_sq = [0.0] * len(self.d_sq)
-
-    def add(self, ws: Workspace, grads) -> None:
-        flat, b, vdot = ws.flat_grads, self.bounds, np.vdot
-        d_unscale = 1.0 / (grads.delta_scale * grads.delta_scale * ws.n)
-        for i, d in enumerate(grads.deltas):
-            seg = flat[b[i] : b[i + 1]]
-            self.g_sq[i] += float(vdot(seg, seg))
-            self.d_sq[i] += float(vdot(d, d)) * d_unscale
-
-    def epoch(self, updates: int) -> tuple[list[float], float, list[float]]:
-        """Per-layer RMS gradient norms, the RMS total gradient norm, per-layer RMS delta norms."""
-        u = max(updates, 1)
-        layer_grad = [math.sqrt(v / u) for v in self.g_sq]
-        return layer_grad, math.sqrt(sum(self.g_sq) / u), [math.sqrt(v / u) for v in self.d_sq]
 
 
 def _diverged(network, last_good, history, epoch, batch, value) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from .._blas import squared_norm
 from ..losses import Loss
 from ..network import Network, Workspace
+from ..norms import EpochNorms
 from ..optimizers import Optimizer, State
 
 Array = np.ndarray
@@ -96,8 +97,7 @@ def run_epoch(
     params = network.params()
     weight_names = [f"W{i}" for i in range(1, network.n_layers + 1)]
     scratch = {k: np.empty_like(params[k]) for k in weight_names} if alpha else {}
-    g_sq = np.zeros(network.n_layers)
-    d_sq = np.zeros(network.n_layers)
+    norms = EpochNorms(network)
     total, correct, updates = 0.0, 0, 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -123,22 +123,8 @@ def run_epoch(
             for k in weight_names:
                 np.multiply(params[k], lam, out=scratch[k])
                 ws.grads_by_name[k] += scratch[k]  # ∂/∂W of (λ/2)‖W‖² is λW
-        _accumulate_norms(grads, g_sq, d_sq)
+        norms.add(ws, grads)
         optimizer.update(params, ws.grads_by_name, state)
         updates += 1
-    k = max(updates, 1)
-    return EpochResult(
-        total / n,
-        correct,
-        updates,
-        np.sqrt(g_sq / k).tolist(),
-        np.sqrt(d_sq / k).tolist(),
-    )
-
-
-def _accumulate_norms(grads, g_sq: Array, d_sq: Array) -> None:
-    # The stored deltas are delta_scale·δ (the batch mean's 1/n folded into δᴸ): undone here.
-    unscale = 1.0 / (grads.delta_scale * grads.delta_scale)
-    for i, (gW, gb, d) in enumerate(zip(grads.weights, grads.biases, grads.deltas, strict=True)):
-        g_sq[i] += squared_norm(gW) + (squared_norm(gb) if gb is not None else 0.0)
-        d_sq[i] += squared_norm(d) * unscale / d.shape[0]
+    layer_grad, _, layer_delta = norms.epoch(updates)
+    return EpochResult(total / n, correct, updates, layer_grad, layer_delta)

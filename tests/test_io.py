@@ -176,7 +176,7 @@ def test_a_second_resume_continues_the_schedule_too(tmp_path):
             y,
             epochs=2,
             seed=rng,
-            schedule=step(),
+            schedule=m.schedule,  # the saved StepDecay
             optimizer_state=m.optimizer_state,
             initial_epoch=m.history.end_epoch,
             **kwargs,
@@ -186,6 +186,116 @@ def test_a_second_resume_continues_the_schedule_too(tmp_path):
     assert rates == full.learning_rate
     for a, b in zip(straight.params().values(), net.params().values(), strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def _plateau():
+    # patience 0 and a 30 % relative threshold: η halves after every epoch from the third on
+    return dp.ReduceOnPlateau(factor=0.5, patience=0, threshold=0.3)
+
+
+def test_a_resumed_plateau_schedule_continues_from_its_saved_state(tmp_path):
+    """ReduceOnPlateau learns while training (best loss, epochs since, η's factor): the model file
+    keeps that, so 3 + 3 epochs equal 6 bit for bit; a fresh instance would not."""
+    x, y = _x(64), np.arange(64) % 3
+    net = _network("tanh")
+    straight = net.copy()
+    kwargs = {"batch_size": 10, "optimizer": "adam", "learning_rate": 0.05}
+    full = dp.fit(straight, x, y, epochs=6, seed=7, schedule=_plateau(), **kwargs)
+    assert full.learning_rate == [0.05, 0.05, 0.05, 0.025, 0.0125, 0.00625]  # it acted
+    rng = np.random.default_rng(7)
+    first = dp.fit(net, x, y, epochs=3, seed=rng, schedule=_plateau(), **kwargs)
+    save(tmp_path / "m", net, optimizer=dp.get_optimizer("adam", learning_rate=0.05),
+         history=first, rng=rng)  # fmt: skip
+    m = load(tmp_path / "m")
+    assert m.history.schedule is m.schedule
+    assert m.schedule.as_dict() == first.schedule.as_dict()
+    header = json.loads(zipfile.ZipFile(tmp_path / "m").read(HEADER))
+    assert header["schedule"]["name"] == "plateau"
+    # epoch 3's loss fell less than 30 % below the best (epoch 2's): η's factor is already ½
+    assert header["schedule"]["state"] == {"best": first.loss[1], "bad_epochs": 0, "scale": 0.5}
+    resume = {"optimizer_state": m.optimizer_state, "initial_epoch": 3, **kwargs}
+    second = dp.fit(m.network, x, y, epochs=3, seed=m.rng, schedule=m.schedule, **resume)
+    assert first.learning_rate + second.learning_rate == full.learning_rate
+    for a, b in zip(straight.params().values(), m.network.params().values(), strict=True):
+        assert a.tobytes() == b.tobytes()
+    # What the saved state is for: restarting the schedule gives other rates and weights.
+    n = load(tmp_path / "m")
+    restarted = dp.fit(n.network, x, y, epochs=3, seed=n.rng, schedule=_plateau(),
+                       **{**resume, "optimizer_state": n.optimizer_state})  # fmt: skip
+    assert restarted.learning_rate[0] == 0.05 != second.learning_rate[0]
+    assert not np.array_equal(n.network.flat_params(), straight.flat_params())
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        dp.StepDecay(step_size=3, gamma=0.25),
+        dp.ExponentialDecay(gamma=0.9),
+        dp.InverseScaling(power=0.75),
+        dp.ReduceOnPlateau(factor=0.2, patience=4, threshold=1e-3, min_lr=1e-5),
+    ],
+    ids=repr,
+)
+def test_every_schedule_round_trips_with_its_settings(tmp_path, schedule):
+    net = _network()
+    history = dp.fit(net, _x(), np.arange(40) % 3, epochs=2, seed=0, schedule=schedule)
+    save(tmp_path / "m", net, optimizer="sgd", history=history)
+    m = load(tmp_path / "m")
+    assert type(m.schedule) is type(schedule)
+    assert m.schedule.settings() == schedule.settings()
+    assert m.schedule.state() == schedule.state()
+    assert [m.schedule.learning_rate(e, 0.1) for e in range(5)] == [
+        schedule.learning_rate(e, 0.1) for e in range(5)
+    ]
+
+
+def test_a_run_without_a_schedule_saves_none(tmp_path):
+    net = _network()
+    history = dp.fit(net, _x(), np.arange(40) % 3, epochs=1, seed=0)
+    assert history.schedule is None
+    save(tmp_path / "m", net, optimizer="sgd", history=history)
+    assert load(tmp_path / "m").schedule is None
+
+
+def test_a_custom_schedule_is_refused_by_name(tmp_path):
+    class Halving(dp.Schedule):
+        def learning_rate(self, epoch, base):
+            return base / 2**epoch
+
+    with pytest.raises(ValueError, match="only built-in learning-rate schedules.*Halving"):
+        save(tmp_path / "m", _network(), schedule=Halving())
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"name": "cosine", "settings": {}, "state": {}}, "unknown schedule 'cosine'"),
+        ({"name": "step", "settings": {"gamma": -1}, "state": {}}, "Invalid gamma"),
+        ({"name": "step", "settings": {"size": 2}, "state": {}}, "unexpected keyword"),
+        ({"name": "step", "settings": {}, "state": {"best": 1.0}}, "keeps no state"),
+        ({"name": "plateau", "settings": {}, "state": {"best": 1.0}}, "needs best, bad_epochs"),
+        (
+            {"name": "plateau", "settings": {}, "state": {"best": 1, "bad_epochs": -1, "scale": 1}},
+            "Invalid bad_epochs",
+        ),
+        ({"name": "plateau", "settings": {}}, "keys name, settings, state"),
+        ("step", "must be a dict"),
+    ],
+)
+def test_a_bad_schedule_entry_is_refused_with_its_reason(tmp_path, entry, message):
+    path = tmp_path / "m"
+    save(path, _network())
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    header = json.loads(members[HEADER])
+    header["schedule"] = entry
+    members[HEADER] = json.dumps(header).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=message):
+        load(path)
 
 
 def test_history_optimizer_and_rng_round_trip(tmp_path):

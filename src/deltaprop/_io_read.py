@@ -28,6 +28,7 @@ from .io import (
 )
 from .network import Dense, Network
 from .optimizers import OPTIMIZERS, Optimizer, State, get_optimizer
+from .schedules import Schedule, schedule_from_dict
 from .training import History
 
 Array = np.ndarray
@@ -89,7 +90,8 @@ def read(zf: zipfile.ZipFile) -> SavedModel:
                 k: _read_array(zf, f"optimizer/{slot}/{k}.npy", dtype, p.shape)
                 for k, p in params.items()
             }
-    history = _history_from_json(_get(header, "history", dict, optional=True), state)
+    schedule = _schedule_from_header(_get(header, "schedule", dict, optional=True))
+    history = _history_from_json(_get(header, "history", dict, optional=True), state, schedule)
     pre = None
     if pre_header is not None:
         pre = _preprocessing_from_header(zf, pre_header, network)
@@ -98,6 +100,7 @@ def read(zf: zipfile.ZipFile) -> SavedModel:
         optimizer=opt,
         optimizer_state=state,
         history=history,
+        schedule=schedule,
         rng=_rng_from_json(_get(header, "rng", dict, optional=True)),
         preprocessing=pre,
         metadata=_get(header, "metadata", dict),
@@ -233,10 +236,21 @@ def _read_array(zf: zipfile.ZipFile, name: str, dtype: np.dtype, shape: tuple) -
     return arr
 
 
-def _history_from_json(h: dict | None, state: State | None) -> History | None:
+def _schedule_from_header(h: dict | None) -> Schedule | None:
     if h is None:
         return None
-    known = {f.name for f in fields(History)} - {"optimizer_state"}
+    try:
+        return schedule_from_dict(h)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"invalid learning-rate schedule: {exc}") from None
+
+
+def _history_from_json(
+    h: dict | None, state: State | None, schedule: Schedule | None
+) -> History | None:
+    if h is None:
+        return None
+    known = {f.name for f in fields(History)} - {"optimizer_state", "schedule"}
     for k, v in h.items():
         if k not in known:
             raise ModelFileError(f"unknown history entry {k!r}")
@@ -245,7 +259,7 @@ def _history_from_json(h: dict | None, state: State | None) -> History | None:
                 _whole(v, f"history {k}", 0)
         elif not isinstance(v, list) or not all(_numbers(e) for e in v):
             raise ModelFileError(f"history {k!r} must be a list of numbers")
-    return History(**h, optimizer_state=state)
+    return History(**h, optimizer_state=state, schedule=schedule)
 
 
 def _numbers(e) -> bool:

@@ -4,8 +4,11 @@ Format ``deltaprop-model``, version 1 (a ZIP archive, members stored uncompresse
 
     deltaprop.json                  the header (JSON): format, format_version, library_version,
                                     dtype, layers [{inputs, units, activation, bias}], optimizer
-                                    {name, hyperparameters, step, slots} or null, history, rng
-                                    (bit-generator state) or null, preprocessing or null, metadata
+                                    {name, hyperparameters, step, slots} or null, history,
+                                    schedule {name, settings, state} or null (absent from files
+                                    written before schedules were saved), rng (bit-generator
+                                    state) or null,
+                                    preprocessing or null, metadata
     params/W1.npy, params/b1.npy …  weights (units, inputs) and biases (units,), the model's dtype
     optimizer/<slot>/<param>.npy    optimizer state, shaped like its parameter
     preprocessing/<name>.npy        x_mean, x_scale (inputs,); y_mean, y_scale (outputs,); float64
@@ -35,6 +38,7 @@ import numpy.lib.format as npy
 
 from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer, State, get_optimizer
+from .schedules import SCHEDULES, Schedule
 from .training import History
 
 Array = np.ndarray
@@ -93,12 +97,14 @@ class Preprocessing:
 
 @dataclass
 class SavedModel:
-    """Everything a model file holds. ``history.optimizer_state`` is ``optimizer_state``."""
+    """Everything a model file holds. ``history.optimizer_state`` is ``optimizer_state`` and
+    ``history.schedule`` is ``schedule``."""
 
     network: Network
     optimizer: Optimizer | None = None
     optimizer_state: State | None = None
     history: History | None = None
+    schedule: Schedule | None = None
     rng: np.random.Generator | None = None
     preprocessing: Preprocessing | None = None
     metadata: dict = field(default_factory=dict)
@@ -113,6 +119,7 @@ class SavedModel:
             optimizer=self.optimizer,
             optimizer_state=self.optimizer_state,
             history=self.history,
+            schedule=self.schedule,
             rng=self.rng,
             preprocessing=self.preprocessing,
             metadata=self.metadata,
@@ -146,6 +153,7 @@ def save(
     optimizer: str | dict | Optimizer | None = None,
     optimizer_state: State | None = None,
     history: History | None = None,
+    schedule: Schedule | None = None,
     rng: np.random.Generator | None = None,
     preprocessing: Preprocessing | None = None,
     metadata: dict | None = None,
@@ -153,7 +161,9 @@ def save(
     """Write a model file atomically: the old file stays intact until the new one is complete.
 
     ``optimizer_state`` defaults to ``history.optimizer_state``; it needs its ``optimizer``.
-    Save ``rng`` (the generator given to ``fit`` as ``seed``) to resume shuffling exactly.
+    ``schedule`` (a built-in learning-rate schedule, with its state) defaults to
+    ``history.schedule``. Save ``rng`` (the generator given to ``fit`` as ``seed``) to resume
+    shuffling exactly.
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a deltaprop Network, got {type(network).__name__}")
@@ -163,6 +173,8 @@ def save(
     arrays = {f"params/{k}.npy": v for k, v in params.items()}
     if optimizer_state is None and history is not None:
         optimizer_state = history.optimizer_state
+    if schedule is None and history is not None:
+        schedule = history.schedule
     if optimizer_state is not None and optimizer is None:
         raise ValueError("optimizer_state needs the optimizer it belongs to: pass optimizer=")
     opt_header = None
@@ -194,6 +206,7 @@ def save(
         ],
         "optimizer": opt_header,
         "history": None if history is None else history.as_dict(),
+        "schedule": None if schedule is None else _schedule_header(schedule),
         "rng": None if rng is None else _rng_to_json(rng),
         "preprocessing": pre_header,
         "metadata": {} if metadata is None else metadata,
@@ -279,6 +292,14 @@ def _optimizer_to_file(opt: Optimizer, state: State | None) -> tuple[dict, dict[
             for k, a in state[slot].items():
                 arrays[f"optimizer/{slot}/{k}.npy"] = a
     return header, arrays
+
+
+def _schedule_header(schedule: Schedule) -> dict:
+    if not isinstance(schedule, Schedule) or SCHEDULES.get(schedule.name) is not type(schedule):
+        raise ValueError(
+            f"only built-in learning-rate schedules can be saved, got {type(schedule).__name__}"
+        )
+    return schedule.as_dict()
 
 
 def _check_state_arrays(arrays: dict[str, Array], params: dict[str, Array]) -> None:

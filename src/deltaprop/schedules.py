@@ -18,7 +18,14 @@ from .validation import check_int, check_number
 
 
 class Schedule:
-    """``learning_rate(epoch, base)`` gives η for the epoch; ``observe(loss)`` sees its loss."""
+    """``learning_rate(epoch, base)`` gives η for the epoch; ``observe(loss)`` sees its loss.
+
+    ``settings()`` are the constructor's arguments and ``state()`` what the schedule learned while
+    training (only :class:`ReduceOnPlateau` learns anything): together they rebuild it exactly
+    (:func:`schedule_from_dict`), which is how a model file continues a schedule.
+    """
+
+    name = "constant"
 
     def learning_rate(self, epoch: int, base: float) -> float:
         return base
@@ -26,8 +33,25 @@ class Schedule:
     def observe(self, loss: float) -> None:
         """Called with the monitored loss at the end of every epoch."""
 
+    def settings(self) -> dict:
+        """The constructor's arguments."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def state(self) -> dict:
+        """What the schedule has learned so far (JSON-ready numbers; empty for fixed rules)."""
+        return {}
+
+    def load_state(self, state: dict) -> None:
+        """Restore :meth:`state`."""
+        if state:
+            raise ValueError(f"{self.name} schedule keeps no state, got {sorted(state)}")
+
+    def as_dict(self) -> dict:
+        """``{"name", "settings", "state"}``: everything :func:`schedule_from_dict` needs."""
+        return {"name": self.name, "settings": self.settings(), "state": self.state()}
+
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"{type(self).__name__}({args})"
 
 
@@ -37,6 +61,8 @@ class Constant(Schedule):
 
 class StepDecay(Schedule):
     """η₀ · γ^⌊epoch / step_size⌋."""
+
+    name = "step"
 
     def __init__(self, step_size: int = 10, gamma: float = 0.1):
         self.step_size = check_int(step_size, "step_size", 1)
@@ -49,6 +75,8 @@ class StepDecay(Schedule):
 class ExponentialDecay(Schedule):
     """η₀ · γ^epoch."""
 
+    name = "exponential"
+
     def __init__(self, gamma: float = 0.95):
         self.gamma = check_number(gamma, "gamma", 0.0, low_inclusive=False)
 
@@ -59,6 +87,8 @@ class ExponentialDecay(Schedule):
 class InverseScaling(Schedule):
     """η₀ / (epoch + 1)^power."""
 
+    name = "inverse_scaling"
+
     def __init__(self, power: float = 0.5):
         self.power = check_number(power, "power", 0.0)
 
@@ -67,7 +97,13 @@ class InverseScaling(Schedule):
 
 
 class ReduceOnPlateau(Schedule):
-    """Multiply η by ``factor`` after ``patience`` epochs without a relative improvement."""
+    """Multiply η by ``factor`` after ``patience`` epochs without a relative improvement.
+
+    Its state — the best loss seen, the epochs since, the factor applied so far — is saved with a
+    model (``history.schedule``), so a resumed run continues it.
+    """
+
+    name = "plateau"
 
     def __init__(
         self,
@@ -99,6 +135,20 @@ class ReduceOnPlateau(Schedule):
     def learning_rate(self, epoch, base):
         return max(base * self._scale, self.min_lr)
 
+    def state(self):
+        best = None if math.isinf(self._best) else self._best
+        return {"best": best, "bad_epochs": self._bad_epochs, "scale": self._scale}
+
+    def load_state(self, state):
+        if set(state) != {"best", "bad_epochs", "scale"}:
+            raise ValueError(
+                f"plateau schedule state needs best, bad_epochs and scale, got {sorted(state)}"
+            )
+        best = math.inf if state["best"] is None else check_number(state["best"], "best loss")
+        self._best = best
+        self._bad_epochs = check_int(state["bad_epochs"], "bad_epochs", 0)
+        self._scale = check_number(state["scale"], "scale", 0.0, 1.0)
+
 
 SCHEDULES = {
     "constant": Constant,
@@ -109,6 +159,18 @@ SCHEDULES = {
     "plateau": ReduceOnPlateau,
     "reduce_on_plateau": ReduceOnPlateau,
 }
+
+
+def schedule_from_dict(d: dict) -> Schedule:
+    """The schedule :meth:`Schedule.as_dict` describes, its state restored."""
+    if not isinstance(d, dict) or set(d) != {"name", "settings", "state"}:
+        raise ValueError("a schedule is described by a dict with keys name, settings, state")
+    name, settings, state = d["name"], d["settings"], d["state"]
+    if not isinstance(settings, dict) or not isinstance(state, dict):
+        raise ValueError("a schedule's settings and state must be dicts")
+    schedule = get_schedule(name, **settings)
+    schedule.load_state(state)
+    return schedule
 
 
 def get_schedule(schedule: str | Schedule | None, **kwargs) -> Schedule:

@@ -54,7 +54,8 @@ class History:
     ``grad_norm`` is ‖∂E/∂θ‖ over all parameters; ``layer_grad_norms[e][l]`` is
     ‖(∂E/∂Wˡ, ∂E/∂bˡ)‖; ``layer_delta_norms[e][l]`` is the root-mean-square per-sample ‖δˡ‖ —
     all averaged over the epoch's updates. Shrinking norms towards the input layer are the
-    tutorials' vanishing gradients, made measurable.
+    tutorials' vanishing gradients, made measurable. ``optimizer_state`` and ``schedule`` (the
+    learning-rate schedule given to ``fit``, with what it learned) continue a resumed run.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -68,6 +69,7 @@ class History:
     epoch_seconds: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     optimizer_state: State | None = None
+    schedule: Schedule | None = None
     updates: int = 0
     initial_epoch: int = 0
 
@@ -83,8 +85,8 @@ class History:
         return self.initial_epoch + len(self.loss)
 
     def as_dict(self) -> dict:
-        """The records as plain lists (JSON-ready; optimizer state left out)."""
-        return {k: v for k, v in vars(self).items() if k != "optimizer_state"}
+        """The records as plain lists (JSON-ready; optimizer state and schedule left out)."""
+        return {k: v for k, v in vars(self).items() if k not in ("optimizer_state", "schedule")}
 
 
 @dataclass
@@ -205,8 +207,8 @@ def fit(
     run being resumed): the learning-rate schedule continues from there, so that 2 + 2 epochs
     equal 4, and messages number epochs from there. Unlike Keras's argument of that name,
     ``epochs`` still counts the epochs of this call, and the history's lists and the callbacks'
-    ``epoch`` index this call's epochs from 0. (A ``ReduceOnPlateau`` keeps its own state: pass
-    the same instance to continue it.)
+    ``epoch`` index this call's epochs from 0. The schedule instance, with what it learned (a
+    ``ReduceOnPlateau``'s best loss), is ``history.schedule``: model files keep it.
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))
@@ -246,7 +248,7 @@ def fit(
     state = (
         opt.init(params) if optimizer_state is None else opt.lay_out_like(params, optimizer_state)
     )
-    history = History(initial_epoch=initial_epoch)
+    history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
     run = TrainingRun(network, opt, state, history)
     acc_kind = _accuracy_kind(network, loss)
     weight_names = [f"W{i}" for i in range(1, network.n_layers + 1)]

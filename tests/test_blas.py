@@ -50,6 +50,13 @@ def test_axpby_with_beta_zero_keeps_ieee_nan_propagation():
     assert np.isnan(y[:2]).all() and y[2:].tolist() == [1.5, 2.0]
 
 
+@pytest.mark.parametrize("beta", [0.0, -0.0, 0.5])
+def test_axpby_of_an_array_with_itself(beta):
+    y = np.array([1.0, 2.0, 3.0])
+    _blas.axpby(2.0, y, beta, y)
+    assert y.tolist() == [(2.0 + beta) * v for v in (1.0, 2.0, 3.0)]
+
+
 def test_2d_arrays_go_as_their_memory_when_laid_out_alike():
     rng = np.random.default_rng(1)
     x = np.asfortranarray(rng.normal(size=(7, 5)))

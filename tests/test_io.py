@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io as _io
 import json
+import math
 import os
 import pickle
 import signal
@@ -257,14 +258,36 @@ def test_a_run_without_a_schedule_saves_none(tmp_path):
     assert load(tmp_path / "m").schedule is None
 
 
-def test_a_custom_schedule_is_refused_by_name(tmp_path):
-    class Halving(dp.Schedule):
-        def learning_rate(self, epoch, base):
-            return base / 2**epoch
+class _Halving(dp.Schedule):
+    def learning_rate(self, epoch, base):
+        return base / 2**epoch
 
-    with pytest.raises(ValueError, match="only built-in learning-rate schedules.*Halving"):
-        save(tmp_path / "m", _network(), schedule=Halving())
+
+def test_a_custom_schedule_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="only built-in learning-rate schedules.*_Halving"):
+        save(tmp_path / "m", _network(), schedule=_Halving())
     assert not (tmp_path / "m").exists()
+
+
+def test_a_history_trained_with_a_custom_schedule_saves_without_it(tmp_path):
+    net = _network()
+    history = dp.fit(net, _x(), np.arange(40) % 3, epochs=2, seed=0, schedule=_Halving())
+    assert isinstance(history.schedule, _Halving) and history.learning_rate == [0.01, 0.005]
+    with pytest.warns(UserWarning, match="_Halving, not a built-in schedule"):
+        save(tmp_path / "m", net, optimizer="sgd", history=history)
+    m = load(tmp_path / "m")
+    assert m.schedule is None and m.history.learning_rate == [0.01, 0.005]
+
+
+def test_a_plateau_state_round_trips_through_json_exactly():
+    s = dp.ReduceOnPlateau(factor=0.3)
+    assert s.state() == {"best": None, "bad_epochs": 0, "scale": 1.0}  # nothing seen yet
+    for loss in (0.7, 0.1 + 0.2, 0.31, 0.32):
+        s.observe(loss)
+    for best in (s._best, -math.inf):
+        s._best = best
+        back = dp.schedules.schedule_from_dict(json.loads(json.dumps(s.as_dict())))
+        assert back.state() == s.state() and back.settings() == s.settings()
 
 
 @pytest.mark.parametrize(
@@ -280,6 +303,15 @@ def test_a_custom_schedule_is_refused_by_name(tmp_path):
             "Invalid bad_epochs",
         ),
         ({"name": "plateau", "settings": {}}, "keys name, settings, state"),
+        ({"name": None, "settings": {"gamma": 5}, "state": {}}, "name must be a string"),
+        (
+            {
+                "name": "plateau",
+                "settings": {},
+                "state": {"best": "x", "bad_epochs": 0, "scale": 1},
+            },  # noqa: E501
+            "Invalid best loss",
+        ),
         ("step", "must be a dict"),
     ],
 )

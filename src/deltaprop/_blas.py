@@ -184,11 +184,16 @@ def axpby(alpha: float, x: Array, beta: float, y: Array) -> None:
     """``y ← α x + β y`` in place (arrays checked by :func:`usable`).
 
     With ``β = 0`` OpenBLAS does not read ``y``, so a NaN or ∞ in it would vanish where IEEE
-    arithmetic (NumPy, PyTorch) gives ``0 · NaN = NaN``: that case is left to NumPy.
+    arithmetic (NumPy, PyTorch) gives ``0 · NaN = NaN``: then ``y`` is first scaled by 0 with
+    NumPy (NaN and ∞ become NaN, the rest 0) and ``α x`` added by ``axpy`` — or, when ``x`` is
+    ``y`` itself, the whole rule is NumPy's.
     """
     if beta == 0:
-        np.multiply(y, 0.0, out=y)  # NaN and ∞ become NaN, the rest 0
-        axpy(alpha, x, y)
+        if x is y or np.shares_memory(x, y):
+            np.add(np.multiply(x, alpha), np.multiply(y, 0.0), out=y)
+        else:
+            np.multiply(y, 0.0, out=y)
+            axpy(alpha, x, y)
         return
     _ROUTINES.axpby[y.dtype](y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
 

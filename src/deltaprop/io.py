@@ -28,6 +28,7 @@ import json
 import math
 import os
 import secrets
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -104,12 +105,12 @@ class SavedModel:
     optimizer: Optimizer | None = None
     optimizer_state: State | None = None
     history: History | None = None
-    schedule: Schedule | None = None
     rng: np.random.Generator | None = None
     preprocessing: Preprocessing | None = None
     metadata: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     library_version: str | None = None
+    schedule: Schedule | None = None
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write this model to ``path`` (see :func:`save`)."""
@@ -173,8 +174,15 @@ def save(
     arrays = {f"params/{k}.npy": v for k, v in params.items()}
     if optimizer_state is None and history is not None:
         optimizer_state = history.optimizer_state
-    if schedule is None and history is not None:
+    if schedule is None and history is not None and history.schedule is not None:
         schedule = history.schedule
+        if not _is_builtin(schedule):
+            warnings.warn(
+                f"history.schedule is a {type(schedule).__name__}, not a built-in schedule: "
+                "the file keeps the history without it (resuming needs the schedule passed again)",
+                stacklevel=2,
+            )
+            schedule = None
     if optimizer_state is not None and optimizer is None:
         raise ValueError("optimizer_state needs the optimizer it belongs to: pass optimizer=")
     opt_header = None
@@ -294,8 +302,12 @@ def _optimizer_to_file(opt: Optimizer, state: State | None) -> tuple[dict, dict[
     return header, arrays
 
 
+def _is_builtin(schedule) -> bool:
+    return isinstance(schedule, Schedule) and SCHEDULES.get(schedule.name) is type(schedule)
+
+
 def _schedule_header(schedule: Schedule) -> dict:
-    if not isinstance(schedule, Schedule) or SCHEDULES.get(schedule.name) is not type(schedule):
+    if not _is_builtin(schedule):
         raise ValueError(
             f"only built-in learning-rate schedules can be saved, got {type(schedule).__name__}"
         )

@@ -136,7 +136,7 @@ class ReduceOnPlateau(Schedule):
         return max(base * self._scale, self.min_lr)
 
     def state(self):
-        best = None if math.isinf(self._best) else self._best
+        best = None if self._best == math.inf else self._best  # None: nothing seen yet
         return {"best": best, "bad_epochs": self._bad_epochs, "scale": self._scale}
 
     def load_state(self, state):
@@ -144,8 +144,12 @@ class ReduceOnPlateau(Schedule):
             raise ValueError(
                 f"plateau schedule state needs best, bad_epochs and scale, got {sorted(state)}"
             )
-        best = math.inf if state["best"] is None else check_number(state["best"], "best loss")
-        self._best = best
+        best = state["best"]
+        if best is not None and (isinstance(best, bool) or not isinstance(best, int | float)):
+            raise ValueError(f"Invalid best loss: {best!r} (expected a number or None)")
+        if best is not None and math.isnan(best):
+            raise ValueError("Invalid best loss: nan")
+        self._best = math.inf if best is None else float(best)
         self._bad_epochs = check_int(state["bad_epochs"], "bad_epochs", 0)
         self._scale = check_number(state["scale"], "scale", 0.0, 1.0)
 
@@ -166,6 +170,8 @@ def schedule_from_dict(d: dict) -> Schedule:
     if not isinstance(d, dict) or set(d) != {"name", "settings", "state"}:
         raise ValueError("a schedule is described by a dict with keys name, settings, state")
     name, settings, state = d["name"], d["settings"], d["state"]
+    if not isinstance(name, str):
+        raise ValueError(f"a schedule's name must be a string, got {name!r}")
     if not isinstance(settings, dict) or not isinstance(state, dict):
         raise ValueError("a schedule's settings and state must be dicts")
     schedule = get_schedule(name, **settings)

@@ -207,8 +207,9 @@ def fit(
     run being resumed): the learning-rate schedule continues from there, so that 2 + 2 epochs
     equal 4, and messages number epochs from there. Unlike Keras's argument of that name,
     ``epochs`` still counts the epochs of this call, and the history's lists and the callbacks'
-    ``epoch`` index this call's epochs from 0. The schedule instance, with what it learned (a
-    ``ReduceOnPlateau``'s best loss), is ``history.schedule``: model files keep it.
+    ``epoch`` index this call's epochs from 0. The schedule instance itself (not a copy), with
+    what it learned (a ``ReduceOnPlateau``'s best loss), is ``history.schedule``: model files
+    keep it.
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     """
     loss = get_loss(loss if loss is not None else default_loss(network))

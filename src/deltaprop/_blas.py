@@ -24,10 +24,11 @@ import ctypes
 import glob
 import os
 import threading
-import weakref
 from contextlib import contextmanager
 
 import numpy as np
+
+from ._memory import flat, flat_alike
 
 Array = np.ndarray
 
@@ -123,56 +124,9 @@ def disabled():
 
 
 def usable(*arrays: Array) -> bool:
-    """Whether these arrays can go to BLAS as flat vectors.
-
-    They must be plain ndarrays (or memmaps; no masked or other subclasses) of one native float
-    dtype, shape and strides, contiguous (C or F order) and aligned: element ``i`` of the memory
-    of each then belongs to the same index, whatever the shape. They must be writeable (BLAS
-    would write through a read-only view, and a memory-mapped file opened read-only would crash
-    the process, where NumPy raises a clear error), and no two may partly overlap (BLAS splits
-    the vector between threads, so overlapping operands would race).
-    """
-    if not _enabled:
-        return False
-    a0 = arrays[0]
-    if a0.dtype not in _ROUTINES.axpy or not (a0.flags.c_contiguous or a0.flags.f_contiguous):
-        return False
-    for a in arrays:
-        if (
-            (type(a) is not np.ndarray and type(a) is not np.memmap)
-            or a.dtype != a0.dtype
-            or a.shape != a0.shape
-            or a.strides != a0.strides
-            or not a.flags.writeable
-            or not a.flags.aligned
-        ):
-            return False
-    return _disjoint(arrays)
-
-
-_DISJOINT: dict[tuple[int, ...], tuple[tuple[weakref.ref, ...], bool]] = {}
-
-
-def _disjoint(arrays: tuple[Array, ...]) -> bool:
-    """Whether no two distinct arrays share memory.
-
-    Cached by identity, checked through weak references (an ndarray's memory never moves while
-    the object lives, and a dead array's id may be reused): the training loop asks about the
-    same few vectors every step.
-    """
-    key = tuple(id(a) for a in arrays)
-    hit = _DISJOINT.get(key)
-    if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays, strict=True)):
-        return hit[1]
-    verdict = not any(
-        a is not b and np.may_share_memory(a, b)
-        for i, a in enumerate(arrays)
-        for b in arrays[i + 1 :]
-    )
-    if len(_DISJOINT) >= 64:
-        _DISJOINT.clear()
-    _DISJOINT[key] = (tuple(weakref.ref(a) for a in arrays), verdict)
-    return verdict
+    """Whether these arrays can go to BLAS as flat vectors: BLAS is on and they are laid out
+    alike in memory (:func:`deltaprop._memory.flat_alike`)."""
+    return _enabled and flat_alike(*arrays)
 
 
 def axpy(alpha: float, x: Array, y: Array) -> None:
@@ -204,5 +158,5 @@ def squared_norm(a: Array) -> float:
     ``np.vdot(a, a)`` flattens in C order, which copies an F-contiguous array (every stored
     ``Wˡ`` and its gradient): at 784 × 256 the copy costs more than the dot product itself.
     """
-    flat = a.reshape(-1, order="A") if a.flags.f_contiguous else a.reshape(-1)
-    return float(np.dot(flat, flat))
+    v = flat(a)
+    return float(np.dot(v, v))

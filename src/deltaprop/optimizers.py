@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from . import _blas
+from . import _blas, _fused
 from .validation import check_number
 
 Array = np.ndarray
@@ -474,11 +474,23 @@ class Adam(Optimizer):
         )
         self.eps = check_number(eps, "epsilon value", 0.0)
 
+    def _decoupled_decay(self) -> float:
+        """The factor AdamW shrinks θ by before the step (1: none)."""
+        return 1.0
+
     def _update(self, p, g, s, t, tmp):
         b1, b2 = self.beta1, self.beta2
         m, v = s["m"], s["v"]
         step_size = self.learning_rate / (1 - b1**t)
         root_bc2 = math.sqrt(1 - b2**t)
+        # η/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε) = m/(√v·c + ε·s) with c = 1/(√(1−β₂ᵗ)·step), s = 1/step:
+        # the same ε placement, with the step size folded into the denominator (one pass fewer).
+        c, shift = 1 / (root_bc2 * step_size), self.eps / step_size
+        decay = self._decoupled_decay()
+        if _fused.adam(p, g, m, v, b1, b2, c, shift, decay):
+            return  # the NumPy path below in one compiled loop, bit for bit
+        if decay != 1.0:
+            p *= decay
         if _blas.usable(p, g, m, v, tmp):
             # The same rule with the moment updates as BLAS axpby (one pass each, see
             # deltaprop._blas), and the step written as η/(1−β₁ᵗ)·√(1−β₂ᵗ)·m/(√v + ε√(1−β₂ᵗ)).
@@ -497,11 +509,9 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - b2
         v += tmp
-        # η/(1−β₁ᵗ)·m/(√v/√(1−β₂ᵗ) + ε) = m/(√v·c + ε·s) with c = 1/(√(1−β₂ᵗ)·step), s = 1/step:
-        # the same ε placement, with the step size folded into the denominator (one pass fewer).
         np.sqrt(v, out=tmp)
-        tmp *= 1 / (root_bc2 * step_size)
-        tmp += self.eps / step_size
+        tmp *= c
+        tmp += shift
         np.divide(m, tmp, out=tmp)
         p -= tmp
 
@@ -516,10 +526,8 @@ class AdamW(Adam):
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(learning_rate, beta1, beta2, eps, weight_decay)
 
-    def _update(self, p, g, s, t, tmp):
-        if self.weight_decay:
-            p *= 1 - self.learning_rate * self.weight_decay
-        super()._update(p, g, s, t, tmp)
+    def _decoupled_decay(self) -> float:
+        return 1 - self.learning_rate * self.weight_decay if self.weight_decay else 1.0
 
 
 def _momentum(learning_rate=0.01, momentum=0.9, weight_decay=0.0):

@@ -1,0 +1,164 @@
+"""The optimizer rules compiled into one loop by Numba (``deltaprop._fused``).
+
+The torch.optim oracle (test_optimizers_oracle.py) runs every rule through these loops, BLAS and
+NumPy; here: the loops really run, give the NumPy path's numbers bit for bit, step aside for
+arrays they cannot take, and can be switched off — by a block, by the environment, or by a Numba
+that does not load.
+"""
+
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+from deltaprop import _blas, _fused
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count the compiled Adam loop's calls."""
+    kernels = _fused.kernels()
+    assert kernels is not None
+    counted = []
+    real = kernels.adam
+
+    def adam(*args):
+        counted.append(args[0].size)
+        real(*args)
+
+    monkeypatch.setattr(kernels, "adam", adam)
+    return counted
+
+
+def test_installed_with_the_test_extra():
+    # `make test` installs deltaprop[fast]: the loops must load there, or CI tests the fallback.
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        pytest.xfail("Numba's wheels are known to load on x86-64 Linux here")
+    assert _fused.available() and _fused.kernels() is not None
+
+
+def _train(optimizer, dtype, *, fused=True, blas=True, flat=True, **kwargs):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(120, 6)), rng.integers(0, 3, 120)
+    net = dp.Network.from_sizes([6, 9, 3], ["tanh", "softmax"], seed=0, dtype=dtype)
+    opt = dp.get_optimizer(optimizer, **kwargs)
+    with (
+        _fused.disabled() if not fused else _nothing(),
+        _blas.disabled() if not blas else _nothing(),
+    ):
+        if flat:
+            net.fit(x, y, optimizer=opt, epochs=3, batch_size=16, seed=1)
+        else:  # one array per parameter, each laid out like its parameter
+            params = {k: v.copy(order="K") for k, v in net.params().items()}
+            state = opt.init(params)
+            for _ in range(20):
+                net.set_weights(params)
+                grads = net.gradients(x, np.eye(3)[y], "cross_entropy").as_dict()
+                opt.update(params, {k: _like(params[k], g) for k, g in grads.items()}, state)
+            net.set_weights(params)
+    return net.flat_params()
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _like(p, values):
+    out = np.empty_like(p)
+    out[...] = values
+    return out
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-parameter"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "optimizer, kwargs",
+    [
+        ("adam", {"learning_rate": 0.01}),
+        ("adam", {"learning_rate": 0.01, "weight_decay": 0.01, "beta1": 0.5}),
+        ("adamw", {"learning_rate": 0.01, "weight_decay": 0.1}),
+        ("adamw", {"learning_rate": 0.01, "weight_decay": 0.0, "eps": 1e-3}),
+    ],
+    ids=["adam", "adam-l2", "adamw", "adamw-no-decay"],
+)
+def test_the_loop_gives_the_numpy_paths_numbers_bit_for_bit(optimizer, kwargs, dtype, flat, calls):
+    fused = _train(optimizer, dtype, flat=flat, **kwargs)
+    assert calls, "the compiled loop did not run"
+    n_calls = len(calls)
+    numpy = _train(optimizer, dtype, fused=False, blas=False, flat=flat, **kwargs)
+    assert len(calls) == n_calls  # switched off: not called again
+    np.testing.assert_array_equal(fused, numpy)
+    blas = _train(optimizer, dtype, fused=False, flat=flat, **kwargs)
+    assert not np.array_equal(fused, blas)  # BLAS rounds differently: the paths really differ
+    np.testing.assert_allclose(fused, blas, rtol=1e-4 if dtype == np.float32 else 1e-12)
+
+
+def test_a_flat_run_updates_all_parameters_in_one_call_per_step(calls):
+    _train("adam", np.float32, learning_rate=0.01)
+    n_params = 6 * 9 + 9 + 9 * 3 + 3
+    assert calls == [n_params] * (3 * 8)  # 3 epochs × ⌈120/16⌉ batches
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        lambda: [np.zeros(8)[::2], np.zeros(4), np.zeros(4), np.zeros(4)],
+        lambda: [np.zeros(4), np.zeros(4, np.float32), np.zeros(4), np.zeros(4)],
+        lambda: [np.zeros(4), np.frombuffer(bytes(32)), np.zeros(4), np.zeros(4)],
+        lambda: [np.zeros((2, 3)), np.zeros((2, 3), order="F"), np.zeros((2, 3)), np.zeros((2, 3))],
+    ],
+    ids=["strided", "mixed-dtypes", "read-only", "C-and-F"],
+)
+def test_arrays_the_loop_cannot_take_are_left_to_the_other_paths(arrays, calls):
+    p, g, m, v = arrays()
+    assert not _fused.adam(p, g, m, v, 0.9, 0.999, 1.0, 1e-8)
+    assert not calls
+
+
+def test_disabled_blocks_nest_and_restore():
+    assert _fused.available()
+    with _fused.disabled():
+        with _fused.disabled():
+            assert not _fused.available() and _fused.kernels() is None
+        assert not _fused.available()
+    assert _fused.available()
+
+
+def test_environment_variable_turns_it_off_without_importing_numba():
+    code = (
+        "import sys; from deltaprop import _fused; import deltaprop as dp; "
+        "print(_fused.available(), _fused.kernels(), 'numba' in sys.modules)"
+    )
+    env = {**os.environ, "DELTAPROP_NUMBA": "off"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "None", "False"]
+
+
+def test_importing_deltaprop_does_not_import_numba():
+    code = "import sys, deltaprop; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_a_numba_that_fails_to_load_is_reported_once_and_training_goes_on(monkeypatch):
+    monkeypatch.setattr(_fused, "_kernels", None)
+    monkeypatch.setattr(_fused, "_failed", False)
+    monkeypatch.setitem(sys.modules, "deltaprop._fused_kernels", None)  # import raises
+    with pytest.warns(RuntimeWarning, match="fused optimizer loops are off: Numba failed"):
+        assert _fused.kernels() is None
+    assert not _fused.available() and _fused.kernels() is None  # once: no second warning
+    with _blas.disabled():
+        fallback = _train("adam", np.float64, learning_rate=0.01)
+    monkeypatch.undo()
+    numpy = _train("adam", np.float64, fused=False, blas=False, learning_rate=0.01)
+    np.testing.assert_array_equal(fallback, numpy)

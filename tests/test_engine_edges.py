@@ -122,3 +122,38 @@ def test_finiteness_check_reports_the_first_bad_entry_across_blocks(shape, where
         ValueError, match=rf"x contains NaN or infinity \(first at index \[{index}\]\)"
     ):
         check_finite(arr, "x")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size", [1, 7, 4096, None])
+def test_predict_in_batches_gives_the_forward_pass_output(batch_size, dtype):
+    rng = np.random.default_rng(3)
+    net = dp.Network.from_sizes([5, 8, 6, 3], ["relu", "tanh", "softmax"], seed=2, dtype=dtype)
+    net.layers[1].b = None  # a layer without a bias too
+    x = rng.normal(size=(50, 5))
+    expected = net.forward(x).output
+    got = net.predict(x, batch_size=batch_size)
+    assert got.shape == (50, 3) and got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    assert np.allclose(got.sum(axis=1), 1.0)
+
+
+def test_predict_memory_does_not_grow_with_the_rows():
+    """Only the output is n rows long: hidden activations live in batch-sized buffers."""
+    import tracemalloc
+
+    net = dp.Network.from_sizes([20, 512, 512, 2], ["relu", "relu", "softmax"], seed=0)
+    x = np.random.default_rng(0).normal(size=(20_000, 20))
+    tracemalloc.start()
+    net.predict(x, batch_size=500)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # output 20,000 × 2 float64 = 0.32 MB; two 500 × 512 buffers = 4.1 MB; all rows at once: 164 MB
+    assert peak < 6e6, peak
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "all"])
+def test_predict_rejects_a_bad_batch_size(bad):
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "sigmoid"], seed=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        net.predict(np.zeros((4, 2)), batch_size=bad)

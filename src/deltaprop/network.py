@@ -33,7 +33,7 @@ import numpy as np
 from .activations import Activation, get_activation
 from .initializers import default_initializer, get_initializer
 from .losses import Loss, get_loss, output_delta
-from .validation import as_2d_float, check_dtype, check_sample_weight
+from .validation import as_2d_float, check_dtype, check_int, check_sample_weight
 
 Array = np.ndarray
 
@@ -336,9 +336,29 @@ class Network:
             a = a_next
         return fp
 
-    def predict(self, x) -> Array:
-        """The network's output ``aᴸ`` for ``x`` (n, inputs), shape ``(n, outputs)``."""
-        return self.forward(x).output
+    def predict(self, x, batch_size: int | None = 4096) -> Array:
+        """The network's output ``aᴸ`` for ``x`` (n, inputs), shape ``(n, outputs)``.
+
+        ``batch_size`` rows at a time (None: all at once), each layer's ``a = f(z)`` written over
+        its ``z``: besides the output it needs one batch-sized buffer per hidden layer, however
+        many rows ``x`` has. The numbers are :meth:`forward`'s.
+        """
+        x = self.check_input(x)
+        n = x.shape[0]
+        rows = n if batch_size is None else check_int(batch_size, "batch_size", 1)
+        rows = max(1, min(rows, n))
+        out = np.empty((n, self.layers[-1].units), dtype=self.dtype)
+        hidden = [np.empty((rows, layer.units), dtype=self.dtype) for layer in self.layers[:-1]]
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            a = x[start:stop]
+            for i, layer in enumerate(self.layers):
+                z = out[start:stop] if i == len(hidden) else hidden[i][: stop - start]
+                np.matmul(a, layer.W.T, out=z)
+                if layer.b is not None:
+                    z += layer.b
+                a = layer.activation.function(z, z)
+        return out
 
     # --- backward ----------------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """The fused update loops, compiled by Numba when :mod:`deltaprop._fused` first needs them.
 
+Compiled for float32 and float64 vectors (explicit signatures), cached on disk by Numba: the first
+process compiles (a few seconds), later ones load.
+
 Each loop does, element by element, exactly the floating-point operations of the optimizer's
 NumPy path, in the same order and in the arrays' own precision (the constants arrive already
 rounded to it): Numba compiles without fast-math, so nothing is reassociated or fused into a
@@ -31,3 +34,44 @@ def adam(p, g, m, v, b1, c1, b2, c2, c, s, d):  # pragma: no cover - compiled
         m[i] = mi
         v[i] = vi
         p[i] = p[i] * d - mi / (np.sqrt(vi) * c + s)
+
+
+@njit(_signatures(3, 2), **_OPTIONS)
+def adagrad(p, g, G, eps, lr):  # pragma: no cover - compiled
+    for i in range(p.size):
+        gi = g[i]
+        Gi = G[i] + gi * gi
+        G[i] = Gi
+        p[i] = p[i] - (gi / (np.sqrt(Gi) + eps)) * lr
+
+
+@njit(_signatures(4, 4), **_OPTIONS)
+def adadelta(p, g, v, u, rho, c, eps, lr):  # pragma: no cover - compiled
+    for i in range(p.size):
+        gi = g[i]
+        vi = v[i] * rho + (gi * gi) * c
+        v[i] = vi
+        d = np.sqrt(u[i] + eps) / np.sqrt(vi + eps) * gi
+        u[i] = u[i] * rho + (c * d) * d
+        p[i] = p[i] - d * lr
+
+
+@njit([s.replace(")", ", boolean, boolean)") for s in _signatures(5, 5)], **_OPTIONS)
+def rmsprop(p, g, v, gbar, b, a, c, eps, mu, lr, centered, momentum):  # pragma: no cover
+    # gbar (centred) and b (momentum) are empty arrays when their option is off
+    for i in range(p.size):
+        gi = g[i]
+        vi = v[i] * a + (gi * gi) * c
+        v[i] = vi
+        if centered:
+            gb = gbar[i] * a + c * gi
+            gbar[i] = gb
+            r = np.sqrt(vi - gb * gb)
+        else:
+            r = np.sqrt(vi)
+        q = gi / (r + eps)
+        if momentum:
+            bi = b[i] * mu + q
+            b[i] = bi
+            q = bi
+        p[i] = p[i] - q * lr

@@ -344,6 +344,8 @@ class Adagrad(Optimizer):
     def _update(self, p, g, s, t, tmp):
         lr_t = self.learning_rate / (1 + (t - 1) * self.lr_decay)
         G = s["sum"]
+        if _fused.adagrad(p, g, G, self.eps, lr_t):
+            return  # the lines below in one compiled loop, bit for bit
         np.multiply(g, g, out=tmp)
         G += tmp
         np.sqrt(G, out=tmp)
@@ -374,6 +376,8 @@ class Adadelta(Optimizer):
     def _update(self, p, g, s, t, tmp):
         rho, eps = self.rho, self.eps
         v, u = s["square_avg"], s["acc_delta"]
+        if _fused.adadelta(p, g, v, u, rho, eps, self.learning_rate):
+            return  # the lines below in one compiled loop, bit for bit
         v *= rho
         np.multiply(g, g, out=tmp)
         tmp *= 1 - rho
@@ -421,12 +425,15 @@ class RMSProp(Optimizer):
     def _update(self, p, g, s, t, tmp):
         a = self.alpha
         v = s["square_avg"]
+        gbar = s["grad_avg"] if self.centered else None
+        b = s["momentum_buffer"] if self.momentum else None
+        if _fused.rmsprop(p, g, v, gbar, b, a, self.eps, self.momentum, self.learning_rate):
+            return  # the lines below in one compiled loop, bit for bit
         v *= a
         np.multiply(g, g, out=tmp)
         tmp *= 1 - a
         v += tmp
         if self.centered:
-            gbar = s["grad_avg"]
             gbar *= a
             gbar += (1 - a) * g
             np.multiply(gbar, gbar, out=tmp)
@@ -437,7 +444,6 @@ class RMSProp(Optimizer):
         tmp += self.eps
         np.divide(g, tmp, out=tmp)
         if self.momentum:
-            b = s["momentum_buffer"]
             b *= self.momentum
             b += tmp
             np.multiply(b, self.learning_rate, out=tmp)

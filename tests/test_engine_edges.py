@@ -157,3 +157,15 @@ def test_predict_rejects_a_bad_batch_size(bad):
     net = dp.Network.from_sizes([2, 3, 1], ["tanh", "sigmoid"], seed=0)
     with pytest.raises(ValueError, match="batch_size"):
         net.predict(np.zeros((4, 2)), batch_size=bad)
+
+
+def test_predict_keeps_the_output_of_an_activation_that_returns_a_new_array():
+    """The contract says function(z, out) writes into out; one that returns a fresh array
+    instead must still give predict the right output, as it gives forward."""
+    from deltaprop.activations import Activation
+
+    loose = Activation("loose_tanh", lambda z, out: np.tanh(z), None, "tanh(z)", "1 − a²")
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "tanh"], seed=0)
+    net.layers[-1].activation = loose
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(net.predict(x), net.forward(x).output, rtol=1e-14)

@@ -19,9 +19,14 @@ from deltaprop import _blas, _fused
 
 LOOPS = ("adam", "adagrad", "adadelta", "rmsprop")
 
+# The test extra installs Numba; without it (a bare `pip install -e .`) these cannot run.
+needs_numba = pytest.mark.skipif(not _fused._installed, reason="Numba is not installed")
+
 
 @pytest.fixture
 def calls(monkeypatch):
+    if not _fused._installed:
+        pytest.skip("Numba is not installed")
     """Record the compiled loops' calls: (loop, vector length)."""
     kernels = _fused.kernels()
     assert kernels is not None
@@ -139,6 +144,7 @@ def test_arrays_the_loop_cannot_take_are_left_to_the_other_paths(arrays, calls):
     assert not calls
 
 
+@needs_numba
 def test_disabled_blocks_nest_and_restore():
     assert _fused.available()
     with _fused.disabled():
@@ -166,6 +172,7 @@ def test_importing_deltaprop_does_not_import_numba():
     assert out.stdout.strip() == "False"
 
 
+@needs_numba
 def test_a_numba_that_fails_to_load_is_reported_once_and_training_goes_on(monkeypatch):
     monkeypatch.setattr(_fused, "_kernels", None)
     monkeypatch.setattr(_fused, "_failed", False)
@@ -178,3 +185,59 @@ def test_a_numba_that_fails_to_load_is_reported_once_and_training_goes_on(monkey
     monkeypatch.undo()
     numpy = _train("adam", np.float64, fused=False, blas=False, learning_rate=0.01)
     np.testing.assert_array_equal(fallback, numpy)
+
+
+def test_an_array_given_twice_is_left_to_numpy(calls):
+    """AdamW's NumPy lines decay θ before reading g: with g the same array as θ the loop (which
+    reads every operand first) would differ, so it steps aside."""
+    results = []
+    for fused in (True, False):
+        opt = dp.get_optimizer("adamw", learning_rate=0.1, weight_decay=0.5)
+        p = np.array([0.5, 1.75, -3.0])
+        state = opt.init({"w": p})
+        with _nothing() if fused else _fused.disabled():
+            opt.update({"w": p}, {"w": p}, state)
+        results.append(p)
+    assert not calls
+    np.testing.assert_array_equal(results[0], results[1])
+    assert not _fused.adam(p, p, np.zeros(3), np.zeros(3), 0.9, 0.999, 1.0, 1e-8)
+
+
+@needs_numba
+def test_a_schedule_returning_numpy_floats_keeps_float32_updates_identical():
+    """fit hands the optimizer η as a Python float: a np.float64 would make NumPy's float32
+    update run in float64 (NEP 50) while the loop runs in float32."""
+
+    class Cosine(dp.Schedule):
+        def learning_rate(self, epoch, base):
+            return np.float64(base) * np.cos(0.3 * epoch)
+
+    runs = []
+    for fused in (True, False):
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(60, 6)), rng.integers(0, 3, 60)
+        net = dp.Network.from_sizes([6, 9, 3], ["tanh", "softmax"], seed=0, dtype=np.float32)
+        with _nothing() if fused else _fused.disabled(), _blas.disabled():
+            h = net.fit(
+                x, y, optimizer="rmsprop", epochs=3, batch_size=16, seed=1, schedule=Cosine()
+            )
+        assert all(type(lr) is float for lr in h.learning_rate)
+        runs.append(net.flat_params())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@needs_numba
+def test_without_a_writable_cache_the_loops_compile_in_memory(monkeypatch):
+    from deltaprop import _fused_kernels
+
+    seen = []
+
+    def njit(signatures, cache, **options):
+        seen.append(cache)
+        if cache:
+            raise RuntimeError("cannot cache function 'f': no locator available for file")
+        return lambda fn: ("compiled", fn)
+
+    monkeypatch.setattr(_fused_kernels, "njit", njit)
+    compiled = _fused_kernels._compiled(["void(float64[::1])"])(len)
+    assert compiled == ("compiled", len) and seen == [True, False]

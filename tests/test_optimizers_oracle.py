@@ -127,12 +127,26 @@ def _numpy_only():
 PATHS = {"fused": contextlib.nullcontext, "blas": _fused.disabled, "numpy": _numpy_only}
 
 
+# the compiled loop each optimizer runs as (the others have none)
+LOOP = {"adagrad": "adagrad", "adadelta": "adadelta", "rmsprop": "rmsprop", "adam": "adam"}
+LOOP["adamw"] = "adam"
+
+
 @pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("weight_decay", [0.0, 0.05])
 @pytest.mark.parametrize("row", list(TABLE))
-def test_optimizer_matches_torch_step_for_step(row, weight_decay, path):
+def test_optimizer_matches_torch_step_for_step(row, weight_decay, path, monkeypatch):
+    loop = LOOP.get(TABLE[row][0]) if path == "fused" else None
+    calls = []
+    if loop is not None:
+        kernels = _fused.kernels()
+        assert kernels is not None, "the test extra installs Numba: the loops must load"
+        real = getattr(kernels, loop)
+        monkeypatch.setattr(kernels, loop, lambda *a: calls.append(1) or real(*a))
     with PATHS[path]():
         _run_against_torch(row, weight_decay)
+    if loop is not None:
+        assert len(calls) >= STEPS, "the compiled loop did not run"
 
 
 def _run_against_torch(row, weight_decay):

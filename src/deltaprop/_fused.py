@@ -8,10 +8,11 @@ Adadelta and RMSProp have loops; SGD with momentum does not need one (BLAS does 
 measured as fast as one loop).
 
 The loops (:mod:`deltaprop._fused_kernels`) compute exactly the NumPy path's operations in its
-order, so the two agree bit for bit (tested). Numba is imported, and the loops loaded from its
-cache (compiled the first time), on first use; deltaprop works the same without it, through BLAS
-and NumPy. ``DELTAPROP_NUMBA`` set to ``0``, ``no``, ``off`` or ``false`` when deltaprop is
-imported switches the loops off; a Numba that fails to import is reported once with a warning.
+order, so the two agree bit for bit (tested; a NaN's sign bit aside, where two NaNs meet).
+Numba is imported, and the loops loaded from its cache (compiled the first time), on first use;
+deltaprop works the same without it, through BLAS and NumPy. ``DELTAPROP_NUMBA`` set to ``0``,
+``no``, ``off`` or ``false`` when deltaprop is imported switches the loops off; a Numba that fails
+to import is reported once with a warning.
 """
 
 from __future__ import annotations
@@ -123,9 +124,15 @@ def rmsprop(
 
 
 def _ready(arrays: tuple[Array, ...]):
-    """The compiled loops, if they are here and these arrays can go to them as flat vectors."""
+    """The compiled loops, if they are here and these arrays can go to them as flat vectors.
+
+    Not when one array comes twice (say ``g`` is ``θ``): the NumPy lines then read values an
+    earlier line already changed (AdamW's decay), where the loop reads each operand first.
+    """
     k = kernels()
-    return k if k is not None and flat_alike(*arrays) else None
+    if k is None or len({id(a) for a in arrays}) < len(arrays) or not flat_alike(*arrays):
+        return None
+    return k
 
 
 def _run(name: str, arrays: tuple[Array, ...], scalars: tuple[float, ...]) -> bool:

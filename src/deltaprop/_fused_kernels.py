@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+_OPTIONS = {"nogil": True, "error_model": "numpy"}
 
 
 def _signatures(arrays: int, scalars: int) -> list[str]:
@@ -25,7 +25,20 @@ def _signatures(arrays: int, scalars: int) -> list[str]:
     ]
 
 
-@njit(_signatures(4, 7), **_OPTIONS)
+def _compiled(signatures: list[str]):
+    """``njit`` for these signatures, cached on disk where Numba finds a writable place for it
+    (beside this file, else the user's cache directory), else compiled in memory every process."""
+
+    def compile_(fn):
+        try:
+            return njit(signatures, cache=True, **_OPTIONS)(fn)
+        except RuntimeError:  # "cannot cache function …: no locator available"
+            return njit(signatures, cache=False, **_OPTIONS)(fn)
+
+    return compile_
+
+
+@_compiled(_signatures(4, 7))
 def adam(p, g, m, v, b1, c1, b2, c2, c, s, d):  # pragma: no cover - compiled
     for i in range(p.size):
         gi = g[i]
@@ -36,7 +49,7 @@ def adam(p, g, m, v, b1, c1, b2, c2, c, s, d):  # pragma: no cover - compiled
         p[i] = p[i] * d - mi / (np.sqrt(vi) * c + s)
 
 
-@njit(_signatures(3, 2), **_OPTIONS)
+@_compiled(_signatures(3, 2))
 def adagrad(p, g, G, eps, lr):  # pragma: no cover - compiled
     for i in range(p.size):
         gi = g[i]
@@ -45,7 +58,7 @@ def adagrad(p, g, G, eps, lr):  # pragma: no cover - compiled
         p[i] = p[i] - (gi / (np.sqrt(Gi) + eps)) * lr
 
 
-@njit(_signatures(4, 4), **_OPTIONS)
+@_compiled(_signatures(4, 4))
 def adadelta(p, g, v, u, rho, c, eps, lr):  # pragma: no cover - compiled
     for i in range(p.size):
         gi = g[i]
@@ -56,7 +69,7 @@ def adadelta(p, g, v, u, rho, c, eps, lr):  # pragma: no cover - compiled
         p[i] = p[i] - d * lr
 
 
-@njit([s.replace(")", ", boolean, boolean)") for s in _signatures(5, 5)], **_OPTIONS)
+@_compiled([s.replace(")", ", boolean, boolean)") for s in _signatures(5, 5)])
 def rmsprop(p, g, v, gbar, b, a, c, eps, mu, lr, centered, momentum):  # pragma: no cover
     # gbar (centred) and b (momentum) are empty arrays when their option is off
     for i in range(p.size):

@@ -25,7 +25,7 @@ def flat_alike(*arrays: Array) -> bool:
     would write through a read-only view, and a memory-mapped file opened read-only would crash
     the process, where NumPy raises a clear error), and no two may partly overlap (a kernel reads
     and writes element by element, or splits the vector between threads, so overlapping operands
-    would race); the same array twice is fine.
+    would race); the same array twice is fine here (the fused loops refuse it themselves).
     """
     a0 = arrays[0]
     if a0.dtype not in FLOATS or not (a0.flags.c_contiguous or a0.flags.f_contiguous):

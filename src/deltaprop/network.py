@@ -341,7 +341,8 @@ class Network:
 
         ``batch_size`` rows at a time (None: all at once), each layer's ``a = f(z)`` written over
         its ``z``: besides the output it needs one batch-sized buffer per hidden layer, however
-        many rows ``x`` has. The numbers are :meth:`forward`'s.
+        many rows ``x`` has. The numbers are :meth:`forward`'s up to the last bits: BLAS may
+        round a product of a few rows (a small last batch) differently from a larger one.
         """
         x = self.check_input(x)
         n = x.shape[0]
@@ -358,6 +359,9 @@ class Network:
                 if layer.b is not None:
                     z += layer.b
                 a = layer.activation.function(z, z)
+                if a is not z:  # an activation that returned a new array instead of writing z
+                    np.copyto(z, a)
+                    a = z
         return out
 
     # --- backward ----------------------------------------------------------------------------

@@ -22,7 +22,9 @@ for all layers. Otherwise it runs per parameter; the arithmetic is the same. SGD
 momentum) and Adam/AdamW write their sums of scaled vectors as BLAS ``axpy``/``axpby`` calls from
 the OpenBLAS NumPy bundles (:mod:`deltaprop._blas`: one pass over memory per line, on every BLAS
 thread), falling back to NumPy ufuncs where those routines are not found; the two differ only
-in rounding (BLAS fuses the multiply-add).
+in rounding (BLAS fuses the multiply-add). With Numba installed (``deltaprop[fast]``), Adam,
+AdamW, Adagrad, Adadelta and RMSProp run as one compiled loop each (:mod:`deltaprop._fused`),
+which does the NumPy lines' operations in their order: the same numbers, in one pass.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ class Optimizer:
 
     def step(self, params: dict[str, Array], grads: dict[str, Array], state: State):
         """Pure form of :meth:`update`: returns ``(new_params, new_state)``, inputs untouched."""
-        new_params = {k: v.copy() for k, v in params.items()}
+        new_params = {k: v.copy(order="K") for k, v in params.items()}
         new_state = copy_state(state)
         self.update(new_params, grads, new_state)
         return new_params, new_state

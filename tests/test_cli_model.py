@@ -122,6 +122,8 @@ def test_builtin_dataset_and_output_file(tmp_path):
     ok("train", "iris", "--epochs", 40, "--lr", 0.02, "--hidden", "16", "-o", out, "-q")
     metrics = json.loads(ok("evaluate", out, "iris", "--json").stdout)
     assert metrics["accuracy"] > 0.9 and metrics["samples"] == 150
+    names = dp.load(out).preprocessing.feature_names  # scikit-learn's names for iris's columns
+    assert names == [f"{p} {d} (cm)" for p in ("sepal", "petal") for d in ("length", "width")]
     ok("predict", out, "iris", "--output", tmp_path / "pred.txt")
     lines = (tmp_path / "pred.txt").read_text().splitlines()
     assert len(lines) == 150 and set(lines) == {"0", "1", "2"}

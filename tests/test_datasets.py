@@ -9,6 +9,7 @@ import pytest
 
 from deltaprop.datasets import (
     DATASET_NAMES,
+    dataset_feature_names,
     load_dataset,
     load_fashion_mnist,
     load_idx,
@@ -94,6 +95,28 @@ def test_load_dataset(name):
     assert name in DATASET_NAMES
 
 
+@pytest.mark.parametrize(
+    "name, first",
+    [
+        ("iris", "sepal length (cm)"),
+        ("diabetes", "age"),
+        ("digits", "pixel_0_0"),
+        ("xor", "x1"),
+        ("moons", "x1"),
+        ("fashion-mnist", "pixel_0_0"),
+    ],
+)
+def test_built_in_sets_name_their_columns(name, first):
+    names = dataset_feature_names(name)
+    assert names[0] == first and len(set(names)) == len(names)
+    if name != "fashion-mnist":  # the IDX files are only on machines with Debian's package
+        assert len(names) == load_dataset(name)[0].shape[1]
+    else:
+        assert len(names) == 784 and names[-1] == "pixel_27_27"
+
+
 def test_unknown_dataset_is_named():
     with pytest.raises(ValueError, match="unknown data set 'mnist'"):
         load_dataset("mnist")
+    with pytest.raises(ValueError, match="unknown data set 'mnist'"):
+        dataset_feature_names("mnist")

@@ -159,3 +159,19 @@ def load_dataset(name: str) -> tuple[Array, Array, str]:
         x, y = make_moons()
         return x, y, "classification"
     raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")
+
+
+def dataset_feature_names(name: str) -> list[str]:
+    """The column names of a built-in data set's ``x``: scikit-learn's own for its sets (iris's
+    ``sepal length (cm)`` …), ``pixel_<row>_<column>`` for Fashion-MNIST's 28 × 28 images, and
+    ``x1``, ``x2`` for the made ones."""
+    key = name.lower().replace("_", "-")
+    if key in _SKLEARN_SETS:
+        import sklearn.datasets as skd
+
+        return [str(n) for n in getattr(skd, _SKLEARN_SETS[key])().feature_names]
+    if key in ("fashion-mnist", "fashion-mnist-test"):
+        return [f"pixel_{r}_{c}" for r in range(28) for c in range(28)]
+    if key in ("xor", "moons"):
+        return ["x1", "x2"]
+    raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets import DATASET_NAMES, load_dataset
+from ..datasets import DATASET_NAMES, dataset_feature_names, load_dataset
 from ..io import Preprocessing
 
 Array = np.ndarray
@@ -43,7 +43,7 @@ def load_training_data(data: str, target: str | None) -> Table:
         if target is not None:
             raise ValueError(f"--target applies to CSV files; {data!r} is a built-in data set")
         x, y, task = load_dataset(data)
-        return Table(x, np.asarray(y), _default_names(x.shape[1]), "target", task)
+        return Table(x, np.asarray(y), dataset_feature_names(data), "target", task)
     header, rows, lines = read_csv(data)
     if len(header) < 2:
         raise ValueError(f"{data}: needs at least one feature column and a target column")
@@ -63,7 +63,7 @@ def load_inputs(data: str, pre: Preprocessing, n_inputs: int, target: str | None
         x, y, _ = load_dataset(data)
         if x.shape[1] != n_inputs:
             raise ValueError(f"{data} has {x.shape[1]} features; the model takes {n_inputs}")
-        return Table(x, np.asarray(y), _default_names(n_inputs), "target")
+        return Table(x, np.asarray(y), dataset_feature_names(data), "target")
     header, rows, lines = read_csv(data)
     target = target or pre.target_name
     if target is None and pre.feature_names is None and len(header) == n_inputs + 1:
@@ -226,10 +226,6 @@ def _mean_scale(x: Array, rows: Array) -> tuple[Array, Array]:
     scale = np.sqrt(sq / rows.size)
     scale[scale == 0] = 1.0
     return mean, scale
-
-
-def _default_names(d: int) -> list[str]:
-    return [f"x{j}" for j in range(1, d + 1)]
 
 
 def _is_number(cell: str) -> bool:

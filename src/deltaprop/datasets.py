@@ -140,13 +140,7 @@ def load_dataset(name: str) -> tuple[Array, Array, str]:
     """
     key = name.lower().replace("_", "-")
     if key in _SKLEARN_SETS:
-        try:
-            import sklearn.datasets as skd
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                f"the {name!r} data set comes with scikit-learn: pip install 'deltaprop[sklearn]'"
-            ) from None
-        bunch = getattr(skd, _SKLEARN_SETS[key])()
+        bunch = _sklearn_bunch(name, key)
         task = "regression" if key == "diabetes" else "classification"
         return bunch.data.astype(np.float64), bunch.target, task
     if key in ("fashion-mnist", "fashion-mnist-test"):
@@ -167,11 +161,19 @@ def dataset_feature_names(name: str) -> list[str]:
     ``x1``, ``x2`` for the made ones."""
     key = name.lower().replace("_", "-")
     if key in _SKLEARN_SETS:
-        import sklearn.datasets as skd
-
-        return [str(n) for n in getattr(skd, _SKLEARN_SETS[key])().feature_names]
+        return [str(n) for n in _sklearn_bunch(name, key).feature_names]
     if key in ("fashion-mnist", "fashion-mnist-test"):
         return [f"pixel_{r}_{c}" for r in range(28) for c in range(28)]
     if key in ("xor", "moons"):
         return ["x1", "x2"]
     raise ValueError(f"unknown data set {name!r}; expected one of {', '.join(DATASET_NAMES)}")
+
+
+def _sklearn_bunch(name: str, key: str):
+    try:
+        import sklearn.datasets as skd
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"the {name!r} data set comes with scikit-learn: pip install 'deltaprop[sklearn]'"
+        ) from None
+    return getattr(skd, _SKLEARN_SETS[key])()

@@ -147,7 +147,7 @@ def test_dataframe_in_and_out():
 
     X, y = load_iris(return_X_y=True)
     frame = pd.DataFrame((X - X.mean(axis=0)) / X.std(axis=0), columns=list("abcd"))
-    est = MLPClassifier(**SMALL).fit(frame, pd.Series(y))
+    est = MLPClassifier(**SMALL, random_state=0).fit(frame, pd.Series(y))
     assert list(est.feature_names_in_) == list("abcd")
     np.testing.assert_array_equal(est.predict(frame), est.predict(frame.to_numpy()))
     assert est.score(frame, y) > 0.9

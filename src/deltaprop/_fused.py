@@ -23,6 +23,7 @@ import os
 import threading
 import warnings
 from contextlib import contextmanager
+from types import ModuleType
 
 import numpy as np
 
@@ -43,8 +44,9 @@ def available() -> bool:
     return _wanted and _installed and not _failed and _disabled_depth == 0
 
 
-def kernels():
-    """The compiled loops, loading them on first use; None where they are not available."""
+def kernels() -> ModuleType | None:
+    """The compiled loops (the module :mod:`deltaprop._fused_kernels`), loading them on first use;
+    None where they are not available."""
     global _kernels, _failed
     if not available():
         return None
@@ -123,7 +125,7 @@ def rmsprop(
     return True
 
 
-def _ready(arrays: tuple[Array, ...]):
+def _ready(arrays: tuple[Array, ...]) -> ModuleType | None:
     """The compiled loops, if they are here and these arrays can go to them as flat vectors.
 
     Not when one array comes twice (say ``g`` is ``θ``): the NumPy lines then read values an

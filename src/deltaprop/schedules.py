@@ -135,11 +135,11 @@ class ReduceOnPlateau(Schedule):
     def learning_rate(self, epoch, base):
         return max(base * self._scale, self.min_lr)
 
-    def state(self):
+    def state(self) -> dict:
         best = None if self._best == math.inf else self._best  # None: nothing seen yet
         return {"best": best, "bad_epochs": self._bad_epochs, "scale": self._scale}
 
-    def load_state(self, state):
+    def load_state(self, state: dict) -> None:
         if set(state) != {"best", "bad_epochs", "scale"}:
             raise ValueError(
                 f"plateau schedule state needs best, bad_epochs and scale, got {sorted(state)}"

@@ -340,8 +340,16 @@ def _values(trace, name="W1"):
         yield st.state_after["step"], arrays[0][i], arrays[1][i], before, after, arrays[2][i]
 
 
-def _trace(lr: float, opt: dict):
-    return spec_from_dict({**SPEC, "learning_rate": lr, "optimizer": opt}).explain(steps=2)
+def _trace(variant: str):
+    """``(η, optimizer settings, two-step trace)`` of one of the VARIANTS."""
+    lr, opt = VARIANTS[variant]
+    spec = spec_from_dict({**SPEC, "learning_rate": lr, "optimizer": opt})
+    return lr, opt, spec.explain(steps=2)
+
+
+def _each(formula, trace, *arrays):
+    """A display-only formula of render/optimizer.py, evaluated entry by entry."""
+    return np.vectorize(lambda *xs: formula(trace.optimizer, *xs))(*arrays)
 
 
 def _close(a, b) -> None:
@@ -350,29 +358,23 @@ def _close(a, b) -> None:
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_l2_gradient_reproduces_the_engine(name):
-    lr, opt = VARIANTS["sgd_weight_decay"]
-    trace = _trace(lr, opt)
-    o = trace.optimizer
+    lr, opt, trace = _trace("sgd_weight_decay")
     for _, p, g, _, _, p1 in _values(trace, name):
-        g2 = np.vectorize(lambda a, b: render_opt.l2_gradient(o, a, b))(p, g)
+        g2 = _each(render_opt.l2_gradient, trace, p, g)
         _close(g2, g + 0.05 * p)
         _close(p - lr * g2, p1)  # SGD: θ ← θ − η(g + λθ) is what the engine wrote
         assert not np.allclose(p - lr * g, p1, rtol=1e-6, atol=0)  # the decay matters
-    lr, opt = VARIANTS["rmsprop_all_weight_decay"]
-    trace = _trace(lr, opt)
-    o = trace.optimizer
+    lr, opt, trace = _trace("rmsprop_all_weight_decay")
     for _, p, g, s0, s1, _ in _values(trace, name):
-        g2 = np.vectorize(lambda a, b: render_opt.l2_gradient(o, a, b))(p, g)
+        g2 = _each(render_opt.l2_gradient, trace, p, g)
         _close(0.9 * s0["grad_avg"] + 0.1 * g2, s1["grad_avg"])
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_adamw_decay_reproduces_the_engine(name):
-    lr, opt = VARIANTS["adamw"]
-    trace = _trace(lr, opt)
-    o = trace.optimizer
+    lr, opt, trace = _trace("adamw")
     for t, p, _, _, s1, p1 in _values(trace, name):
-        decayed = np.vectorize(lambda a: render_opt.decoupled_decay(o, a))(p)
+        decayed = _each(render_opt.decoupled_decay, trace, p)
         _close(decayed, p * (1 - 0.01 * 0.1))
         m, v = s1["m"], s1["v"]
         step = 0.01 / (1 - 0.9**t) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**t) + 1e-8)
@@ -382,8 +384,7 @@ def test_adamw_decay_reproduces_the_engine(name):
 
 @pytest.mark.parametrize("variant", ["adagrad_lr_decay_initial", "adagrad_weight_decay"])
 def test_adagrad_rate_reproduces_the_engine(variant):
-    lr, opt = VARIANTS[variant]
-    trace = _trace(lr, opt)
+    lr, opt, trace = _trace(variant)
     o = trace.optimizer
     assert trace.steps[0].state_before["sum"]["W1"][0, 0] == opt.get("initial_accumulator_value", 0)
     for t, p, g, _, s1, p1 in _values(trace):
@@ -398,14 +399,13 @@ def test_adagrad_rate_reproduces_the_engine(variant):
 @pytest.mark.parametrize("variant", ["adadelta", "adadelta_weight_decay"])
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_adadelta_step_reproduces_the_engine(variant, name):
-    lr, opt = VARIANTS[variant]
-    trace = _trace(lr, opt)
+    lr, opt, trace = _trace(variant)
     o = trace.optimizer
     for _, p, g, s0, s1, p1 in _values(trace, name):
         if o.weight_decay:
             g = g + o.weight_decay * p
         u0, v1, u1 = s0["acc_delta"], s1["square_avg"], s1["acc_delta"]
-        delta = np.vectorize(lambda a, b, c: render_opt.adadelta_step(o, a, b, c))(u0, v1, g)
+        delta = _each(render_opt.adadelta_step, trace, u0, v1, g)
         _close(delta, np.sqrt(u0 + o.eps) / np.sqrt(v1 + o.eps) * g)
         _close(o.rho * u0 + (1 - o.rho) * delta**2, u1)
         _close(p - lr * delta, p1)

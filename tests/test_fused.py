@@ -203,8 +203,11 @@ def test_an_array_given_twice_is_left_to_numpy(calls):
 
 
 def test_a_schedule_returning_numpy_floats_keeps_float32_updates_identical():
-    """fit hands the optimizer η as a Python float: a np.float64 would make NumPy's float32
-    update run in float64 (NEP 50) while the loop runs in float32."""
+    """Optimizers keep their hyperparameters Python floats: a np.float64 η would make NumPy's
+    float32 update run in float64 (NEP 50) while the loop runs in float32."""
+    opt = dp.get_optimizer("adam")
+    opt.learning_rate = np.float64(0.002)
+    assert type(opt.learning_rate) is float and opt.learning_rate == 0.002
 
     class Cosine(dp.Schedule):
         def learning_rate(self, epoch, base):

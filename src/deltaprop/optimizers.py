@@ -52,6 +52,14 @@ class Optimizer:
         self.weight_decay = check_number(weight_decay, "weight_decay value", 0.0)
         self._scratch: dict[tuple, Array] = {}
 
+    def __setattr__(self, name: str, value) -> None:
+        # A NumPy float scalar (say η from a custom schedule) would, under NumPy's promotion rules
+        # (NEP 50), run a float32 model's update in float64, where the compiled loops and BLAS
+        # round it to float32 first: every hyperparameter is kept a Python float.
+        if isinstance(value, np.floating):
+            value = float(value)
+        super().__setattr__(name, value)
+
     def hyperparameters(self) -> dict[str, float | bool]:
         """Every setting of this optimizer, by name (not its derived ``slots`` and ``formula``)."""
         return {

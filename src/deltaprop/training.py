@@ -261,9 +261,7 @@ def fit(
         cb.on_train_begin(run)
     for epoch in range(epochs):
         started = time.perf_counter()
-        # a Python float: a NumPy float64 from a custom schedule would make NumPy compute the
-        # update of float32 parameters in float64 (NEP 50) and the compiled loops in float32
-        opt.learning_rate = float(sched.learning_rate(initial_epoch + epoch, base_lr))
+        opt.learning_rate = sched.learning_rate(initial_epoch + epoch, base_lr)
         order = rng.permutation(n) if shuffle and bs < n else None
         total_loss = 0.0
         correct = 0

@@ -506,3 +506,20 @@ def test_epoch_norms_do_not_depend_on_where_the_batch_mean_is_applied(scale_delt
         assert layer_delta[i] == pytest.approx(expected_d, rel=1e-12)
         assert layer_grad[i] == pytest.approx(expected_g, rel=1e-12)
     assert total == pytest.approx(np.hypot(*layer_grad), rel=1e-12)
+
+
+def test_lbfgs_history_records_the_gradient_at_the_solution(iris):
+    """lbfgs's last recorded norms are those of ∂E/∂θ (L2 term λW included) at the weights it
+    ends with, recomputed here from the engine's fresh gradients."""
+    X, y = iris
+    alpha = 0.5
+    est = quiet(MLPClassifier((6,), solver="lbfgs", alpha=alpha, max_iter=15, random_state=0), X, y)
+    net, lam = est.network_, alpha / len(X)
+    g = net.gradients(X, np.eye(3)[y], "cross_entropy")
+    expected = [
+        np.sqrt(np.sum((gW + lam * ly.W) ** 2) + np.sum(gb**2))
+        for gW, gb, ly in zip(g.weights, g.biases, net.layers, strict=True)
+    ]
+    np.testing.assert_allclose(est.history_.layer_grad_norms[-1], expected, rtol=1e-10)
+    deltas = [np.sqrt(np.sum(d**2) / len(X)) for d in g.deltas]
+    np.testing.assert_allclose(est.history_.layer_delta_norms[-1], deltas, rtol=1e-10)

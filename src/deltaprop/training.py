@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._blas import squared_norm
 from .callbacks import Callback, EarlyStopping
 from .losses import Loss, get_loss, rows_sum_to_one
 from .network import Network, Workspace
 from .norms import EpochNorms
 from .optimizers import Optimizer, State, get_optimizer
+from .penalty import L2Penalty
 from .schedules import Schedule, get_schedule
 from .validation import (
     as_2d_float,
@@ -252,8 +252,7 @@ def fit(
     history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
     run = TrainingRun(network, opt, state, history)
     acc_kind = _accuracy_kind(network, loss)
-    weight_names = [f"W{i}" for i in range(1, network.n_layers + 1)]
-    l2_scratch = {k: np.empty_like(params[k]) for k in weight_names} if l2 else {}
+    penalty = L2Penalty(params)
     last_good = network.get_weights()
 
     norms = EpochNorms(network) if track_norms else None
@@ -293,7 +292,7 @@ def fit(
                 continue  # a batch of zero-weight samples carries no gradient
             batch_loss = loss.value(fp.output, ws.t, w)
             if l2:
-                batch_loss += 0.5 * l2 * sum(squared_norm(params[k]) for k in weight_names)
+                batch_loss += penalty.value(params, l2)
             if not math.isfinite(batch_loss):
                 _diverged(
                     network, last_good, history, initial_epoch + epoch, start // bs, batch_loss
@@ -311,9 +310,7 @@ def fit(
                 target_rows_sum_to_one=targets_normalised,
             )
             if l2:
-                for k in weight_names:
-                    np.multiply(params[k], l2, out=l2_scratch[k])
-                    ws.grads_by_name[k] += l2_scratch[k]  # ∂/∂W of (λ/2)‖W‖² is λW
+                penalty.add_gradient(params, ws.grads_by_name, l2)
             if norms is not None:
                 norms.add(ws, grads)
             if flat is not None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._blas import squared_norm
 from ..losses import Loss
 from ..network import Network, Workspace
 from ..norms import EpochNorms
 from ..optimizers import Optimizer, State
+from ..penalty import L2Penalty
 
 Array = np.ndarray
 
@@ -45,11 +45,6 @@ class EpochResult:
     @property
     def grad_norm(self) -> float:
         return math.sqrt(sum(g * g for g in self.layer_grad_norms))
-
-
-def l2_penalty(params: dict[str, Array], weight_names: list[str]) -> float:
-    """``Σₗ ‖Wˡ‖²`` over the weight matrices (biases are not penalised)."""
-    return sum(squared_norm(params[k]) for k in weight_names)
 
 
 def gather(X, idx, out: Array) -> None:
@@ -95,8 +90,7 @@ def run_epoch(
     """
     n = X.shape[0]
     params = network.params()
-    weight_names = [f"W{i}" for i in range(1, network.n_layers + 1)]
-    scratch = {k: np.empty_like(params[k]) for k in weight_names} if alpha else {}
+    penalty = L2Penalty(params)
     norms = EpochNorms(network)
     total, correct, updates = 0.0, 0, 0
     for start in range(0, n, batch_size):
@@ -113,16 +107,14 @@ def run_epoch(
         lam = alpha / w_sum
         batch_loss = loss_scale * loss.value(fp.output, ws.t, w)
         if lam:
-            batch_loss += 0.5 * lam * l2_penalty(params, weight_names)
+            batch_loss += penalty.value(params, lam)
         if not math.isfinite(batch_loss):
             return EpochResult(batch_loss, correct, updates, [], [], finite=False)
         total += batch_loss * (stop - start)
         correct += count_correct(accuracy, fp.output, ws.t)
         grads = network.backward(fp, ws.t, loss, ws, sample_weight=w, scale_deltas=True)
         if lam:
-            for k in weight_names:
-                np.multiply(params[k], lam, out=scratch[k])
-                ws.grads_by_name[k] += scratch[k]  # ∂/∂W of (λ/2)‖W‖² is λW
+            penalty.add_gradient(params, ws.grads_by_name, lam)
         norms.add(ws, grads)
         optimizer.update(params, ws.grads_by_name, state)
         updates += 1

@@ -7,16 +7,16 @@ from one forward and one backward pass of the network. Parameters travel as one 
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._blas import squared_norm
 from ..losses import Loss
 from ..network import Network
-from ._epoch import gather, l2_penalty
+from ..norms import EpochNorms
+from ..penalty import L2Penalty
+from ._epoch import gather
 
 Array = np.ndarray
 
@@ -58,7 +58,8 @@ def fit_lbfgs(
 
     params = network.params()
     names = list(params)
-    weight_names = [k for k in names if k.startswith("W")]
+    penalty = L2Penalty(params)
+    norms = EpochNorms(network)
     bounds = np.cumsum([0] + [params[k].size for k in names])
     n = X.shape[0]
     lam = alpha / (float(n) if sample_weight is None else float(sample_weight.sum()))
@@ -73,24 +74,23 @@ def fit_lbfgs(
             np.copyto(params[k], theta[lo:hi].reshape(params[k].shape), casting="unsafe")
         fp = network.forward(ws.x, ws)
         data = loss.value(fp.output, ws.t, sample_weight)
-        penalty = 0.5 * lam * l2_penalty(params, weight_names) if lam else 0.0
+        pen = penalty.value(params, lam) if lam else 0.0
         g = network.backward(fp, ws.t, loss, ws, sample_weight=sample_weight)
         by_name = ws.grads_by_name
         if lam:
-            for k in weight_names:
-                by_name[k] += lam * params[k]  # ∂/∂W of (λ/2)‖W‖² is λW
+            penalty.add_gradient(params, by_name, lam)
         for k, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True):
             grad[lo:hi] = by_name[k].ravel()
+        norms.reset()
+        norms.add(ws, g)
+        grad_norms, _, delta_norms = norms.epoch(1)
         last.update(
             theta=theta.copy(),
-            reported=loss_scale * data + penalty,
-            grad_norms=[
-                math.sqrt(squared_norm(gW) + (squared_norm(gb) if gb is not None else 0.0))
-                for gW, gb in zip(g.weights, g.biases, strict=True)
-            ],
-            delta_norms=[math.sqrt(squared_norm(d) / d.shape[0]) for d in g.deltas],
+            reported=loss_scale * data + pen,
+            grad_norms=grad_norms,
+            delta_norms=delta_norms,
         )
-        return data + penalty, grad.copy()
+        return data + pen, grad.copy()
 
     result = LbfgsResult(0, float("nan"))
 

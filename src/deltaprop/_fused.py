@@ -112,10 +112,10 @@ def rmsprop(
     ``ḡ ← α ḡ + (1 − α) g`` and ``r = √(v − ḡ²)``, else ``r = √v``; ``q = g/(r + ε)``; with ``b``
     (momentum μ) ``b ← μ b + q`` and ``q = b``; ``θ ← θ − q·η``."""
     arrays = (p, g, v) + tuple(a for a in (gbar, b) if a is not None)
-    none = np.empty(0, dtype=p.dtype)
     k = _ready(arrays)
     if k is None:
         return False
+    none = np.empty(0, dtype=p.dtype)  # stands for a slot the options leave out
     t = p.dtype.type
     k.rmsprop(
         flat(p), flat(g), flat(v),

@@ -260,7 +260,8 @@ def fit(
         cb.on_train_begin(run)
     for epoch in range(epochs):
         started = time.perf_counter()
-        opt.learning_rate = sched.learning_rate(initial_epoch + epoch, base_lr)
+        counted = initial_epoch + epoch  # the epoch's index counting the runs this one resumes
+        opt.learning_rate = sched.learning_rate(counted, base_lr)
         order = rng.permutation(n) if shuffle and bs < n else None
         total_loss = 0.0
         correct = 0
@@ -282,8 +283,8 @@ def fit(
             except ValueError as exc:  # a NaN met in a memmap batch: keep the last good epoch
                 network.set_weights(last_good)
                 raise ValueError(
-                    f"{exc}; training stopped in epoch {initial_epoch + epoch + 1} and the "
-                    f"network keeps the weights of its last good epoch ({initial_epoch + epoch})"
+                    f"{exc}; training stopped in epoch {counted + 1} and the network keeps the "
+                    f"weights of its last good epoch ({counted})"
                 ) from None
             _gather(T, idx, ws, ws.t)
             fp = network.forward(ws.x, ws)
@@ -294,9 +295,7 @@ def fit(
             if l2:
                 batch_loss += penalty.value(params, l2)
             if not math.isfinite(batch_loss):
-                _diverged(
-                    network, last_good, history, initial_epoch + epoch, start // bs, batch_loss
-                )
+                _diverged(network, last_good, history, counted, start // bs, batch_loss)
             total_loss += batch_loss * (stop - start)
             if acc_kind:
                 correct += _correct(acc_kind, fp.output, ws.t)
@@ -319,9 +318,7 @@ def fit(
                 opt.update(params, ws.grads_by_name, state)
             n_updates += 1
         if not all(np.isfinite(p).all() for p in params.values()):
-            _diverged(
-                network, last_good, history, initial_epoch + epoch, n_updates - 1, float("nan")
-            )
+            _diverged(network, last_good, history, counted, n_updates - 1, float("nan"))
         last_good = network.get_weights()
         history.updates += n_updates
         history.loss.append(total_loss / n)
@@ -344,7 +341,7 @@ def fit(
         sched.observe(logs.get("val_loss", logs["loss"]))
         history.epoch_seconds.append(time.perf_counter() - started)
         if verbose:
-            print(_format_epoch(initial_epoch + epoch, initial_epoch + epochs, logs))
+            print(_format_epoch(counted, initial_epoch + epochs, logs))
         for cb in cbs:
             cb.on_epoch_end(epoch, logs, run)
         if run.stop_training:

@@ -140,10 +140,10 @@ OPTIMIZERS = [
 @pytest.mark.parametrize(("name", "settings"), OPTIMIZERS)
 def test_flat_update_equals_the_per_parameter_update_exactly(name, settings, blas):
     with contextlib.nullcontext() if blas else _blas.disabled():
-        _flat_equals_loose(name, settings)
+        _flat_equals_loose(name, settings, fused_multiply_add=blas and _blas.available())
 
 
-def _flat_equals_loose(name, settings):
+def _flat_equals_loose(name, settings, fused_multiply_add=False):
     net = _net()
     x, y = _data(n=8)
     t = prepare_targets(net, y, 8)
@@ -165,11 +165,25 @@ def _flat_equals_loose(name, settings):
         loose_opt.update(loose, grads, loose_state)
     assert flat_state["step"] == loose_state["step"] == 5
     for k in params:
-        # The same element-wise operations on the same numbers: bit for bit equal.
-        np.testing.assert_array_equal(params[k], loose[k])
         for slot in flat_opt.slots:
-            np.testing.assert_array_equal(flat_state[slot][k], loose_state[slot][k])
             assert flat_state[slot][k].shape == params[k].shape
+        pairs = [(params[k], loose[k])]
+        pairs += [(flat_state[slot][k], loose_state[slot][k]) for slot in flat_opt.slots]
+        for flat_value, loose_value in pairs:
+            if not fused_multiply_add:
+                # The same element-wise operations on the same numbers: bit for bit equal.
+                np.testing.assert_array_equal(flat_value, loose_value)
+                continue
+            # OpenBLAS's axpy/axpby kernels for FMA CPUs (Haswell, Zen, SkylakeX) round
+            # α x + y once where NumPy's ``y += α * x`` rounds twice: the flat BLAS update may
+            # differ from the per-parameter NumPy one in the last bit of each step (seen on an
+            # AMD EPYC: 2 of 7 elements off by 1 ulp after five SGD steps), never by more than
+            # a few ulps of the largest value.
+            eps = np.finfo(flat_value.dtype).eps
+            scale = max(np.abs(loose_value).max(), np.finfo(flat_value.dtype).tiny)
+            np.testing.assert_allclose(
+                flat_value, loose_value, rtol=16 * eps, atol=16 * eps * scale
+            )
 
 
 def test_flat_state_is_inspectable_and_copy_state_keeps_it_flat():

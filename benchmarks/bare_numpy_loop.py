@@ -9,7 +9,9 @@ bookkeeping, no norms, no checks, no library. Alternately it times the eight mat
 alone on the same buffers, and prints per step: the whole step, the products, the rest, and the
 roofline fraction (the issue's FLOPs over a 2048² float32 GEMM's rate) of the step and of the
 products alone. "the rest" is what any NumPy-level loop pays on this machine around the
-products.
+products. Last, each product alone (best of 5 × 200 calls) as a fraction of that GEMM rate: no
+step can beat its products, so their sum bounds the roofline fraction of any loop built on
+NumPy's BLAS at this batch size.
 """
 
 from __future__ import annotations
@@ -103,13 +105,21 @@ def main() -> None:
             np.multiply(velocity, 0.01, out=tmp)
             np.subtract(theta, tmp, out=theta)
 
-    def products() -> None:
-        for i in range(3):
-            np.matmul(x if i == 0 else z[i - 1], Wt[i], out=z[i])
+    def product_list() -> list[tuple[str, object, object, object]]:
+        """The step's eight matrix products as (name, a, b, out): out = a @ b."""
+        out = [
+            (f"z{i + 1} = a{i} W{i + 1}ᵀ", x if i == 0 else z[i - 1], Wt[i], z[i]) for i in range(3)
+        ]
         for i in (2, 1, 0):
-            np.matmul((x if i == 0 else z[i - 1]).T, d[i], out=gWt[i])
+            a = x if i == 0 else z[i - 1]
+            out.append((f"∂E/∂W{i + 1}ᵀ = a{i}ᵀ δ{i + 1}", a.T, d[i], gWt[i]))
             if i > 0:
-                np.matmul(d[i], Wt[i].T, out=d[i - 1])
+                out.append((f"δ{i} = δ{i + 1} W{i + 1}", d[i], Wt[i].T, d[i - 1]))
+        return out
+
+    def products() -> None:
+        for _, a, b_, out in product_list():
+            np.matmul(a, b_, out=out)
 
     big = np.ones((2048, 2048), f32)
     out = np.empty_like(big)
@@ -135,6 +145,26 @@ def main() -> None:
                 f"{flops / (whole * 1e-6) / gemm_rate:5.1%}, products alone "
                 f"{flops / (prods * 1e-6) / gemm_rate:5.1%}"
             )
+    print("each product alone, best of 5 × 200 calls (the ceiling of any loop on these products):")
+    total = 0.0
+    for name, a, b_, out in product_list():
+        for _ in range(20):
+            np.matmul(a, b_, out=out)
+        best = (
+            min(
+                _timed(lambda a=a, b_=b_, out=out: [np.matmul(a, b_, out=out) for _ in range(200)])
+                for _ in range(5)
+            )
+            / 200
+        )
+        total += best
+        rate = 2 * a.shape[0] * a.shape[1] * b_.shape[1] / best
+        shape = f"({a.shape[0]}×{a.shape[1]})({b_.shape[0]}×{b_.shape[1]})"
+        print(f"  {name:20s} {shape:22s} {best * 1e6:7.1f} µs  {rate / gemm_rate:6.1%} of GEMM")
+    print(
+        f"  all eight            {total * 1e6:7.1f} µs per step = "
+        f"{flops / total / gemm_rate:5.1%} of the roofline, with nothing else done"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import pytest
 import deltaprop as dp
 from deltaprop.cli import main
 from deltaprop.losses import get_loss, output_delta
+from deltaprop.notation import Frac, Lit, Num, Pow, Sym, number_parts, row, to_latex, to_text
 from deltaprop.render import FORMATS
-from deltaprop.render.math import Frac, Lit, Num, Pow, Sym, number_parts, row, to_latex, to_text
 from deltaprop.spec import spec_from_dict
 from deltaprop.trace import StepTrace
 

@@ -20,8 +20,8 @@ import pytest
 
 import deltaprop as dp
 from deltaprop.cli import main
+from deltaprop.notation import Num, to_text
 from deltaprop.render import optimizer as render_opt
-from deltaprop.render.math import Num, to_text
 from deltaprop.spec import spec_from_dict
 
 SPEC = {

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..notation import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
 from ..trace import StepTrace, Trace
 from . import formulas as F
 from .document import Document, Eq, Heading, Para
 from .formulas import layer_sym, partial, weight_sym
-from .math import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
 
 
 def role(trace: Trace, layer: int) -> str:

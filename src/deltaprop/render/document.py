@@ -1,13 +1,13 @@
 """The blocks of a worked solution, shared by every human format (text, Markdown, HTML).
 
-Inline content is a list of plain strings and expressions (:mod:`deltaprop.render.math`).
+Inline content is a list of plain strings and expressions (:mod:`deltaprop.notation`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .math import Expr
+from ..notation import Expr
 
 Inline = list[str | Expr]
 

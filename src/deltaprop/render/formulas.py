@@ -6,7 +6,7 @@ always a number the engine computed (taken from the trace), never recomputed her
 
 from __future__ import annotations
 
-from .math import HALF, Expr, Frac, Func, Lit, Num, Op, Paren, Pow, Row, Sum, Sym, join, row
+from ..notation import HALF, Expr, Frac, Func, Lit, Num, Op, Paren, Pow, Row, Sum, Sym, join, row
 
 E = Sym("e")
 ONE, TWO = Lit("1"), Lit("2")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..notation import to_latex
 from .document import Document, Eq, Figure, Heading, Para, Table
-from .math import to_latex
 
 
 def inline(parts, d: int) -> str:

@@ -1,4 +1,4 @@
-"""Expressions (:mod:`deltaprop.render.math`) as MathML Core, for the HTML worked solution.
+"""Expressions (:mod:`deltaprop.notation`) as MathML Core, for the HTML worked solution.
 
 Parentheses stretch only around fractions, sums and matrices; a minus sign stays inside its
 number token (``<mn>−0.5</mn>``), so a negative number reads as one number.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .math import (
+from ..notation import (
     Expr,
     Frac,
     Func,

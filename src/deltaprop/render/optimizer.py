@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 
+from ..notation import Expr, Frac, Func, Lit, Num, Paren, Pow, Sym, row
 from ..optimizers import Optimizer
 from ..trace import StepTrace, Trace, optimizer_settings
 from .document import Eq, Para, Table
 from .formulas import layer_sym, partial, weight_sym
-from .math import Expr, Frac, Func, Lit, Num, Paren, Pow, Sym, row
 
 ONE, TWO = Lit("1"), Lit("2")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..notation import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
 from ..trace import StepTrace, Trace
 from . import formulas as F
 from .backward import (
@@ -20,7 +21,6 @@ from .backward import (
 )
 from .document import Document, Eq, Figure, Heading, Para, Table
 from .formulas import layer_sym, partial, weight_sym
-from .math import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
 from .optimizer import update_section
 
 ORDINAL = {1: "one training step", 2: "two training steps", 3: "three training steps"}

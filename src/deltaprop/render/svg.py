@@ -7,8 +7,8 @@ from html import escape
 
 import numpy as np
 
+from ..notation import Num, to_text
 from ..trace import StepTrace, Trace
-from .math import Num, to_text
 
 R = 24  # neuron radius
 ROW = 150  # vertical spacing of neurons

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+from ..notation import to_text as expr_text
 from .document import Document, Eq, Figure, Heading, Para, Table
-from .math import to_text as expr_text
 
 WIDTH = 100
 

@@ -10,108 +10,43 @@ Notation (the tutorials'), for layers ``l = 1 … L`` and a batch of ``n`` sampl
 - gradients of the batch error ``E = (1/n) Σᵢ J(oᵢ, tᵢ)``:
   ``∂E/∂Wˡ = (1/n) Σᵢ δˡᵢ (aˡ⁻¹ᵢ)ᵀ = (1/n) (Δˡ)ᵀ Aˡ⁻¹`` and ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``.
 
-Deltas are per sample (not divided by ``n``), as the tutorials show them; the ``1/n`` of the batch
-mean enters the gradients. ``backward`` overwrites, never accumulates: calling it twice gives the
-same gradients.
+Each equation is written once, in :mod:`deltaprop.layers`; :meth:`Network.forward` and
+:meth:`Network.backward` run them layer by layer, into fresh arrays or into a training
+workspace's (:mod:`deltaprop.buffers`). Deltas are per sample, as the tutorials show them; the
+``1/n`` of the batch mean enters the gradients. ``backward`` overwrites, never accumulates:
+calling it twice gives the same gradients.
 
-Memory layout (for speed; invisible to the math): every ``Wˡ`` and ``bˡ`` is a view into one flat
-parameter vector θ (``Network.flat_params()``), in the order ``W1, b1, W2, …``; a workspace's
-gradients are views into one flat vector laid out the same way. An optimizer then updates all
-layers with one call per element-wise operation instead of one per parameter. Each ``Wˡ`` is
-stored transposed: ``Wˡᵀ`` is C-contiguous, so ``Wˡ`` (shape still ``(units, inputs)``) is
-F-contiguous. The products ``A Wᵀ`` and ``(∂E/∂W)ᵀ = Aᵀ Δ`` then read and write row-major
-operands, which NumPy's BLAS runs 5–10 % faster at these shapes than the C-contiguous ``W``.
+Every ``Wˡ`` and ``bˡ`` is a view into one flat parameter vector θ (``Network.flat_params()``),
+in the order ``W1, b1, W2, …`` (each ``W`` stored transposed: :func:`deltaprop.buffers.flat_views`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from . import layers as eq
+from .activations import get_activation
+from .buffers import (
+    ForwardPass,
+    Gradients,
+    Workspace,
+    flat_size,
+    flat_views,
+    forward_buffers,
+    gradient_buffers,
+    workspace,
+)
 from .initializers import default_initializer, get_initializer
+from .layers import Dense
 from .losses import Loss, get_loss, output_delta
 from .validation import as_2d_float, check_dtype, check_int, check_sample_weight
 
 Array = np.ndarray
 
-
-@dataclass
-class Dense:
-    """A dense layer ``z = W a + b``, ``a = f(z)``; ``W`` is (units, inputs), ``b`` optional."""
-
-    W: Array
-    b: Array | None
-    activation: Activation
-
-    @property
-    def units(self) -> int:
-        return self.W.shape[0]
-
-    @property
-    def inputs(self) -> int:
-        return self.W.shape[1]
-
-
-@dataclass
-class ForwardPass:
-    """What the forward pass keeps: ``a[0] = x`` and, for ``l = 1 … L``, ``z[l-1]`` and ``a[l]``.
-
-    ``z[i]`` and ``a[i + 1]`` are ``(n, units)`` arrays; ``output`` is ``a[-1]``. In the training
-    loop's buffers ``z[i]`` may be the very array ``a[i + 1]`` (activation computed in place).
-    """
-
-    z: list[Array]
-    a: list[Array]
-
-    @property
-    def output(self) -> Array:
-        return self.a[-1]
-
-
-@dataclass
-class Gradients:
-    """The backward pass: per-sample ``deltas[l-1]`` (n, units) and the batch gradients.
-
-    ``weights[l-1] = ∂E/∂Wˡ`` (units, inputs), ``biases[l-1] = ∂E/∂bˡ`` (units,) or None.
-    ``delta_scale`` is 1, or ``1/n`` when the training loop asked ``backward`` to fold the batch
-    mean into the deltas (``scale_deltas=True``): the stored deltas are then ``delta_scale · δ``.
-    """
-
-    deltas: list[Array]
-    weights: list[Array]
-    biases: list[Array | None]
-    delta_scale: float = 1.0
-
-    def as_dict(self) -> dict[str, Array]:
-        """Gradients keyed like :meth:`Network.params`: ``W1, b1, W2, …``."""
-        out: dict[str, Array] = {}
-        for i, (gW, gb) in enumerate(zip(self.weights, self.biases, strict=True), start=1):
-            out[f"W{i}"] = gW
-            if gb is not None:
-                out[f"b{i}"] = gb
-        return out
-
-
-@dataclass
-class Workspace:
-    """Buffers reused by every batch of one size, so that training allocates nothing per batch.
-
-    ``flat_grads`` is one vector holding every gradient, laid out like ``Network.flat_params()``;
-    ``gradients.weights``/``biases`` and ``grads_by_name`` are views into it. ``ones`` is ``(n,)``
-    of ones: ``∂E/∂b = 1ᵀ Δ`` as a matrix-vector product.
-    """
-
-    n: int
-    x: Array
-    t: Array
-    forward: ForwardPass
-    gradients: Gradients
-    grads_by_name: dict[str, Array] = field(default_factory=dict)
-    flat_grads: Array | None = None
-    ones: Array | None = None
+__all__ = ["Dense", "ForwardPass", "Gradients", "Network", "Workspace"]
 
 
 class Network:
@@ -145,7 +80,7 @@ class Network:
                 raise ValueError(f"layer {i} has NaN or infinite weights")
         self.layers: list[Dense] = layers
         self.dtype: np.dtype = dt
-        self._workspaces: dict[int, Workspace] = {}
+        self._workspaces: dict[tuple[int, bool], Workspace] = {}
         self._flat: Array = np.empty(0, dtype=dt)
         self._views: list[tuple[Array, Array | None]] = []
         self._pack()
@@ -154,8 +89,8 @@ class Network:
 
     def _pack(self) -> None:
         """Copy every ``W`` and ``b`` into one new flat vector and make the layers hold views."""
-        flat = np.empty(_flat_size(self.layers), dtype=self.dtype)
-        views = _flat_views(flat, self.layers)
+        flat = np.empty(flat_size(self.layers), dtype=self.dtype)
+        views = flat_views(flat, self.layers)
         for layer, (W, b) in zip(self.layers, views, strict=True):
             np.copyto(W, layer.W, casting="same_kind")
             layer.W = W
@@ -312,37 +247,28 @@ class Network:
     def forward(self, x, workspace: Workspace | None = None) -> ForwardPass:
         """``zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ``, ``aˡ = f(zˡ)`` for every layer, keeping each ``z`` and ``a``.
 
-        Without a workspace, fresh arrays (``z`` and ``a`` distinct). With one, its buffers are
-        filled (``x`` must then be ``workspace.x``) and ``a`` may overwrite ``z``.
+        Without a workspace, into fresh arrays (``z`` and ``a`` distinct). With one, into its
+        buffers (``x`` must then be ``workspace.x``), where ``a`` may overwrite ``z``.
         """
         if workspace is None:
-            a = self.check_input(x)
-            zs, activations = [], [a]
-            for layer in self.layers:
-                z = a @ layer.W.T
-                if layer.b is not None:
-                    z += layer.b
-                a = layer.activation.forward(z)
-                zs.append(z)
-                activations.append(a)
-            return ForwardPass(zs, activations)
-        fp = workspace.forward
-        a = fp.a[0]
-        for layer, z, a_next in zip(self.layers, fp.z, fp.a[1:], strict=True):
-            np.matmul(a, layer.W.T, out=z)
-            if layer.b is not None:
-                z += layer.b
-            layer.activation.function(z, a_next)  # a = f(z), into the buffer (maybe z itself)
-            a = a_next
+            fp = forward_buffers(self.layers, self.check_input(x), keep_all=True)
+        else:
+            fp = workspace.forward
+        self._run_forward(fp)
         return fp
+
+    def _run_forward(self, fp: ForwardPass) -> None:
+        """Fill ``fp`` from its ``a[0]``, layer after layer (:func:`deltaprop.layers.forward`)."""
+        for i, layer in enumerate(self.layers):
+            eq.forward(layer, fp.a[i], fp.z[i], fp.a[i + 1])
 
     def predict(self, x, batch_size: int | None = 4096) -> Array:
         """The network's output ``aᴸ`` for ``x`` (n, inputs), shape ``(n, outputs)``.
 
-        ``batch_size`` rows at a time (None: all at once), each layer's ``a = f(z)`` written over
-        its ``z``: besides the output it needs one batch-sized buffer per hidden layer, however
-        many rows ``x`` has. The numbers are :meth:`forward`'s up to the last bits: BLAS may
-        round a product of a few rows (a small last batch) differently from a larger one.
+        :meth:`forward`, ``batch_size`` rows at a time (None: all at once), each layer's
+        ``a = f(z)`` written over its ``z``: besides the output it needs one batch-sized buffer per
+        hidden layer, however many rows ``x`` has. BLAS may round a product of a few rows (a
+        small last batch) differently from a larger one, in the last bits.
         """
         x = self.check_input(x)
         n = x.shape[0]
@@ -352,16 +278,8 @@ class Network:
         hidden = [np.empty((rows, layer.units), dtype=self.dtype) for layer in self.layers[:-1]]
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            a = x[start:stop]
-            for i, layer in enumerate(self.layers):
-                z = out[start:stop] if i == len(hidden) else hidden[i][: stop - start]
-                np.matmul(a, layer.W.T, out=z)
-                if layer.b is not None:
-                    z += layer.b
-                a = layer.activation.function(z, z)
-                if a is not z:  # an activation that returned a new array instead of writing z
-                    np.copyto(z, a)
-                    a = z
+            zs = [h[: stop - start] for h in hidden] + [out[start:stop]]
+            self._run_forward(ForwardPass(zs, [x[start:stop], *zs]))
         return out
 
     # --- backward ----------------------------------------------------------------------------
@@ -374,55 +292,35 @@ class Network:
         workspace: Workspace | None = None,
         use_shortcut: bool = True,
         sample_weight: Array | None = None,
-        scale_deltas: bool = False,
+        scale_deltas: bool | None = None,
         target_rows_sum_to_one: bool | None = None,
     ) -> Gradients:
         """Deltas and gradients of ``E = (1/n) Σᵢ J(oᵢ, tᵢ)`` by the delta rule.
 
         ``δᴸ = ∂J/∂zᴸ``; ``δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹``; ``∂E/∂Wˡ = (1/n) Σᵢ δˡᵢ (aˡ⁻¹ᵢ)ᵀ``;
-        ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ``. ``use_shortcut=False`` forces the general chain-rule output
-        delta even where ``o − t`` is valid. With ``sample_weight`` w the error is
-        ``Σᵢ wᵢ Jᵢ / Σᵢ wᵢ``: every delta row is scaled by ``n wᵢ / Σ w`` (the rule is linear in δ).
-        ``scale_deltas`` (workspace only) stores ``δ/n`` instead of ``δ`` (``Gradients.delta_scale``
-        says so), which saves a pass over the gradients; the gradients are the same.
-        ``target_rows_sum_to_one`` passes on a check of the targets already made (see
-        :func:`deltaprop.losses.output_delta`).
+        ``∂E/∂bˡ = (1/n) Σᵢ δˡᵢ`` (:mod:`deltaprop.layers`). Without a workspace, into fresh
+        arrays; with one, into its buffers (``target`` must then be ``workspace.t``).
+        ``use_shortcut=False`` forces the general chain-rule output delta even where ``o − t``
+        is valid. With ``sample_weight`` w the error is ``Σᵢ wᵢ Jᵢ / Σᵢ wᵢ``: every delta row is
+        scaled by ``n wᵢ / Σ w`` (the rule is linear in δ). ``target_rows_sum_to_one`` passes on
+        a check of the targets already made (see :func:`deltaprop.losses.output_delta`).
+        ``scale_deltas`` is deprecated and ignored: deltas are always per sample.
         """
+        if scale_deltas is not None:
+            warnings.warn(
+                "backward(scale_deltas=...) is deprecated and has no effect: deltas are per "
+                "sample and the batch mean's 1/n enters the gradients",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         loss = get_loss(loss)
         out = fp.output
         n = out.shape[0]
         if workspace is None:
             t = self.check_target(target, n)
-            L = self.n_layers
-            deltas: list[Array] = [None] * L  # type: ignore[list-item]
-            g_w: list[Array] = [None] * L  # type: ignore[list-item]
-            g_b: list[Array | None] = [None] * L
-            last = self.layers[-1]
-            deltas[-1] = output_delta(
-                loss,
-                last.activation,
-                fp.z[-1],
-                out,
-                t,
-                None,
-                use_shortcut,
-                target_rows_sum_to_one=target_rows_sum_to_one,
-            )
-            if sample_weight is not None:
-                deltas[-1] *= _row_scale(sample_weight, n)
-            for i in range(L - 1, -1, -1):
-                layer = self.layers[i]
-                g_w[i] = deltas[i].T @ fp.a[i] / n
-                if layer.b is not None:
-                    g_b[i] = deltas[i].sum(axis=0) / n
-                if i > 0:
-                    below = self.layers[i - 1]
-                    back = deltas[i] @ layer.W  # (Wˡ⁺¹)ᵀ δˡ⁺¹, one row per sample
-                    deltas[i - 1] = below.activation.vjp(fp.z[i - 1], fp.a[i], back, out=back)
-            return Gradients(deltas, g_w, g_b)
-        g = workspace.gradients
-        t = workspace.t
-        inv_n = 1.0 / n
+            g = gradient_buffers(self.layers, n, self.dtype, keep_all=True)
+        else:
+            t, g = target, workspace.gradients
         last = self.layers[-1]
         delta = output_delta(
             loss,
@@ -436,28 +334,15 @@ class Network:
         )
         if sample_weight is not None:
             delta *= _row_scale(sample_weight, n)
-        # The batch mean's 1/n, applied once: to δᴸ (n × k numbers; the delta rule and the
-        # products are linear in δ, so every delta and gradient inherits it), or else to the
-        # flat gradient vector after the loop.
-        g.delta_scale = inv_n if scale_deltas else 1.0
-        if scale_deltas:
-            delta *= inv_n
         for i in range(self.n_layers - 1, -1, -1):
             layer = self.layers[i]
-            gW = g.weights[i]
-            if gW.flags.c_contiguous:
-                np.matmul(delta.T, fp.a[i], out=gW)  # ∂E/∂Wˡ = Δˡᵀ Aˡ⁻¹
-            else:
-                np.matmul(fp.a[i].T, delta, out=gW.T)  # the transposed layout: (∂E/∂Wˡ)ᵀ
-            if layer.b is not None:
-                np.matmul(workspace.ones, delta, out=g.biases[i])  # ∂E/∂bˡ = 1ᵀ Δˡ
+            scaled = g.scaled[i] if g.scaled else delta
+            eq.gradients(layer, fp.a[i], delta, g.weights[i], g.biases[i], scaled)
             if i > 0:
-                back = g.deltas[i - 1]
-                np.matmul(delta, layer.W, out=back)  # δˡ = f'(zˡ) ⊙ (Wˡ⁺¹)ᵀ δˡ⁺¹
-                self.layers[i - 1].activation.vjp(fp.z[i - 1], fp.a[i], back, out=back)
-                delta = back
-        if not scale_deltas:
-            workspace.flat_grads *= inv_n
+                back = g.deltas[i - 1] if g.back is None else g.back[i - 1]
+                below = self.layers[i - 1]
+                z, a = fp.z[i - 1], fp.a[i]
+                delta = eq.delta_rule(layer, below, z, a, delta, back, out=g.deltas[i - 1])
         return g
 
     def check_target(self, target, n: int) -> Array:
@@ -488,32 +373,15 @@ class Network:
 
     # --- buffers for the training loop ---------------------------------------------------------
 
-    def workspace(self, n: int) -> Workspace:
-        """Buffers for batches of ``n`` samples, made once and reused."""
-        ws = self._workspaces.get(n)
+    def workspace(self, n: int, keep_all: bool = False) -> Workspace:
+        """Buffers for batches of ``n`` samples, made once and reused (see
+        :mod:`deltaprop.buffers`); ``keep_all`` keeps every ``z``, ``a`` and ``(Wˡ⁺¹)ᵀ δˡ⁺¹``
+        apart, for a worked solution of a training step."""
+        ws = self._workspaces.get((n, keep_all))
         if ws is not None and ws.gradients.weights[0].shape == self.layers[0].W.shape:
             return ws
-        dt = self.dtype
-        x = np.empty((n, self.layers[0].inputs), dtype=dt)
-        t = np.empty((n, self.layers[-1].units), dtype=dt)
-        zs, acts = [], [x]
-        for layer in self.layers:
-            z = np.empty((n, layer.units), dtype=dt)
-            in_place = layer.activation.derivative_from_output
-            acts.append(z if in_place else np.empty_like(z))
-            zs.append(z)
-        flat_grads = np.zeros(_flat_size(self.layers), dtype=dt)
-        views = _flat_views(flat_grads, self.layers)
-        grads = Gradients(
-            deltas=[np.empty((n, layer.units), dtype=dt) for layer in self.layers],
-            weights=[gW for gW, _ in views],
-            biases=[gb for _, gb in views],
-        )
-        ws = Workspace(
-            n, x, t, ForwardPass(zs, acts), grads, flat_grads=flat_grads, ones=np.ones(n, dtype=dt)
-        )
-        ws.grads_by_name = grads.as_dict()
-        self._workspaces[n] = ws
+        ws = workspace(self.layers, n, self.dtype, keep_all)
+        self._workspaces[(n, keep_all)] = ws
         return ws
 
     # --- Keras-like training -------------------------------------------------------------------
@@ -523,30 +391,6 @@ class Network:
         from .training import fit
 
         return fit(self, x, y, **kwargs)
-
-
-def _flat_size(layers: Sequence[Dense]) -> int:
-    return sum(ly.W.size + (0 if ly.b is None else ly.b.size) for ly in layers)
-
-
-def _flat_views(flat: Array, layers: Sequence[Dense]) -> list[tuple[Array, Array | None]]:
-    """``(W, b)`` views into ``flat`` for every layer, in the order ``W1, b1, W2, …``.
-
-    Each ``W`` is laid out transposed (see the module docstring).
-    """
-    views: list[tuple[Array, Array | None]] = []
-    offset = 0
-    for layer in layers:
-        units, inputs = layer.W.shape
-        chunk = flat[offset : offset + units * inputs]
-        W = chunk.reshape(inputs, units).T  # Wᵀ row-major: W is F-contiguous
-        offset += units * inputs
-        b = None
-        if layer.b is not None:
-            b = flat[offset : offset + units]
-            offset += units
-        views.append((W, b))
-    return views
 
 
 def _row_scale(sample_weight: Array, n: int) -> Array:

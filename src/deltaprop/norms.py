@@ -8,11 +8,15 @@ Norms that shrink towards the input layer are the tutorials' vanishing gradients
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._blas import squared_norm
-from .network import Gradients, Network, Workspace
+
+if TYPE_CHECKING:
+    from .buffers import Workspace
+    from .network import Network
 
 
 class EpochNorms:
@@ -32,17 +36,13 @@ class EpochNorms:
         self.grad_sq = [0.0] * len(self.grad_sq)
         self.delta_sq = [0.0] * len(self.delta_sq)
 
-    def add(self, workspace: Workspace, grads: Gradients) -> None:
-        """Add one update's norms: ``grads`` (with any penalty already added) in ``workspace``.
-
-        The stored deltas are ``delta_scale · δ`` (the batch mean's 1/n may be folded into δᴸ):
-        undone here, so the delta norms are those of the per-sample deltas.
-        """
+    def add(self, workspace: Workspace, grads=None) -> None:
+        """Add one update's norms, from the gradients (any penalty already added) and per-sample
+        deltas in ``workspace`` (``grads``, once needed, is ignored)."""
         flat, b = workspace.flat_grads, self.bounds
-        d_unscale = 1.0 / (grads.delta_scale * grads.delta_scale * workspace.n)
-        for i, d in enumerate(grads.deltas):
+        for i, d in enumerate(workspace.gradients.deltas):
             self.grad_sq[i] += squared_norm(flat[b[i] : b[i + 1]])
-            self.delta_sq[i] += squared_norm(d) * d_unscale
+            self.delta_sq[i] += squared_norm(d) / workspace.n
 
     def epoch(self, updates: int) -> tuple[list[float], float, list[float]]:
         """Per-layer RMS gradient norms, the RMS total gradient norm, per-layer RMS delta norms."""

@@ -1,11 +1,11 @@
 """A worked solution as data: every array one training step of the engine computed.
 
 :func:`explain` trains a copy of a network for a few steps and returns a :class:`Trace`;
-:func:`trace_step` runs the engine's own kernels on a live network — ``Network.forward``,
-``Network.backward`` (its output delta is :func:`deltaprop.losses.output_delta`), the optimizer's
-``update`` — and keeps copies of what they returned, with the optimizer state before and after and
-the forward pass again with the new parameters. Renderers (``deltaprop.render``) only format these
-numbers; they compute none.
+:func:`record_step` runs training's own step (:class:`deltaprop.step.TrainingStep`, phase by
+phase, with the same buffers' equations and the same optimizer dispatch as ``fit``) and keeps
+copies of what each phase produced, with the optimizer state before and after and the forward pass
+again with the new parameters. ``fit(..., trace_steps=[…])`` records chosen steps of a real run
+the same way. Renderers (``deltaprop.render``) only format these numbers; they compute none.
 
 Shapes, for ``n`` samples and layers ``l = 1 … L`` (list index ``l − 1``): ``x`` (n, inputs),
 ``t`` and every output quantity (n, k); ``z[l-1]``, ``a[l]``, ``deltas[l-1]`` (n, units_l);
@@ -19,15 +19,19 @@ import json
 import math
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .activations import Activation, softmax_jacobian
 from .losses import Loss, get_loss, output_delta, shortcut_applies
-from .network import Network
 from .optimizers import Optimizer, State, copy_state, get_optimizer
-from .training import default_loss
+from .step import StepResult, TrainingStep, targets_normalised
+from .targets import default_loss
 from .validation import check_int, check_number
+
+if TYPE_CHECKING:
+    from .network import Network
 
 Array = np.ndarray
 
@@ -62,6 +66,10 @@ class StepTrace:
     a_after: list[Array]
     loss_per_sample_after: Array
     loss_after: float
+    l2: float = 0.0  # λ of the L2 penalty (λ/2) Σ ‖Wˡ‖² (fit's l2), 0 without
+    penalty: float = 0.0  # its value before the step; loss is the data error alone
+    g: dict[str, Array] | None = None  # the gradient the optimizer received: ∂E/∂θ + λW
+    optimizer_record: dict | None = None  # what the optimizer's reference rule computed
 
     @property
     def output(self) -> Array:
@@ -195,49 +203,51 @@ def explain(
     single = getattr(x, "ndim", None) == 1 or (
         isinstance(x, list | tuple) and all(isinstance(v, numbers.Real) for v in x)
     )
-    X = net.check_input(x).copy()
-    T = net.check_target(target, X.shape[0]).copy()
-    state = opt.init(net.params())
-    records = [trace_step(net, X, T, loss, opt, state, step=k) for k in range(1, steps + 1)]
+    X = net.check_input(x)
+    T = net.check_target(target, X.shape[0])
+    step = TrainingStep(net, loss, opt, opt.init(net.params()), targets_normalised(T))
+    ws = net.workspace(X.shape[0], keep_all=True)
+    np.copyto(ws.x, X)
+    np.copyto(ws.t, T)
+    records = [record_step(step, ws, number=k)[1] for k in range(1, steps + 1)]
     acts = [ly.activation for ly in net.layers]
     return Trace(net.sizes, acts, loss, opt, single, records)
 
 
-def trace_step(
-    network: Network,
-    x: Array,
-    t: Array,
-    loss: Loss,
-    optimizer: Optimizer,
-    state: State,
-    step: int = 1,
-) -> StepTrace:
-    """Train ``network`` one step on ``(x, t)`` in place, recording every array on the way.
+def record_step(
+    step: TrainingStep, ws, sample_weight: Array | None = None, l2: float = 0.0, number: int = 1
+) -> tuple[StepResult, StepTrace]:
+    """Run ``step`` on the batch in ``ws`` phase by phase, as training does, recording each phase.
 
-    ``x`` (n, inputs) and ``t`` (n, k) must already be checked arrays of the network's dtype;
-    ``state`` is the optimizer state, updated in place.
+    ``ws`` must keep every intermediate (``network.workspace(n, keep_all=True)``): its ``z``,
+    ``a``, ``(Wˡ⁺¹)ᵀ δˡ⁺¹`` and deltas are the step's own. The parameters, gradients and optimizer
+    state recorded are the arrays training computed, bit for bit.
     """
+    network, loss, opt = step.network, step.loss, step.optimizer
     layers = network.layers
     W = [ly.W.copy() for ly in layers]
     b = [None if ly.b is None else ly.b.copy() for ly in layers]
-    fp = network.forward(x)  # fresh arrays, z and a distinct
+    params_before = {k: v.copy() for k, v in step.params.items()}
+    state_before = copy_state(step.state)
+    result = step.evaluate(ws, sample_weight, l2)
+    grads = step.backward(ws, sample_weight)
+    dW = [g.copy() for g in grads.weights]
+    db = [None if g is None else g.copy() for g in grads.biases]
+    step.penalise(ws, l2)
+    g = {k: v.copy() for k, v in ws.grads_by_name.items()}
+    record = _intermediates(opt, params_before, g, state_before)
+    step.update(ws)
+    fp, x, t = ws.forward, ws.x, ws.t
     o = fp.output
-    grads = network.backward(fp, t, loss)  # the delta training uses (shortcut where valid)
     last = layers[-1].activation
-    general = output_delta(loss, last, fp.z[-1], o, t, use_shortcut=False)
-    fprime, jac, back = [], [], []
+    fprime, jac = [], []
     for i, ly in enumerate(layers):
-        z, a = fp.z[i], fp.a[i + 1]
         act = ly.activation
-        fprime.append(act.derivative(z, a) if act.elementwise else None)
-        jac.append(softmax_jacobian(a) if act.name == "softmax" else None)
-        # The delta rule's inner sum Σₖ wₖᵢ δₖ, kept so that it can be shown; δ is the engine's.
-        back.append(grads.deltas[i + 1] @ layers[i + 1].W if i + 1 < len(layers) else None)
-    state_before = copy_state(state)
-    optimizer.update(network.params(), grads.as_dict(), state)
+        fprime.append(act.derivative(fp.z[i], fp.a[i + 1]) if act.elementwise else None)
+        jac.append(softmax_jacobian(fp.a[i + 1]) if act.name == "softmax" else None)
     fp_after = network.forward(x)
-    return StepTrace(
-        step=step,
+    trace = StepTrace(
+        step=number,
         x=x.copy(),
         t=t.copy(),
         W=W,
@@ -245,25 +255,35 @@ def trace_step(
         z=[z.copy() for z in fp.z],
         a=[a.copy() for a in fp.a],
         loss_per_sample=loss.per_sample(o, t),
-        loss=loss.value(o, t),
+        loss=result.data_loss,
         dJ_do=loss.gradient(o, t),
         fprime=fprime,
         jacobian=jac,
-        back=back,
-        delta_general=general,
+        back=[None if v is None else v.copy() for v in grads.back],
+        delta_general=output_delta(loss, last, fp.z[-1], o, t, use_shortcut=False),
         shortcut=shortcut_applies(loss, last, t),
         deltas=[d.copy() for d in grads.deltas],
-        dW=[g.copy() for g in grads.weights],
-        db=[None if g is None else g.copy() for g in grads.biases],
+        dW=dW,
+        db=db,
         state_before=state_before,
-        state_after=copy_state(state),
+        state_after=copy_state(step.state),
         W_after=[ly.W.copy() for ly in layers],
         b_after=[None if ly.b is None else ly.b.copy() for ly in layers],
         z_after=fp_after.z,
         a_after=fp_after.a,
         loss_per_sample_after=loss.per_sample(fp_after.output, t),
         loss_after=loss.value(fp_after.output, t),
+        l2=l2,
+        penalty=result.penalty,
+        g=g,
+        optimizer_record=record,
     )
+    return result, trace
+
+
+def _intermediates(opt: Optimizer, params: dict, grads: dict, state: State) -> dict:
+    """What the optimizer's reference rule computes on the way (m̂, v̂, η_t …), for display."""
+    return {}
 
 
 def optimizer_settings(optimizer: Optimizer) -> dict[str, float | bool]:

@@ -1,12 +1,8 @@
 """The training loop: gradient descent in batch, stochastic or mini-batch mode.
 
-One switch chooses the mode (the tutorials' three): ``batch_size=None`` is batch gradient descent
-(every update sees all ``n`` samples), ``batch_size=1`` is stochastic gradient descent, anything
-between is mini-batch. Each epoch visits every sample once, in an order shuffled by a seeded
-generator. Each update is: gather the batch, forward, output delta, delta rule, gradients
-(+ L2 ``λW``), optimizer step. The loop reuses one set of buffers per batch size and allocates
-nothing per batch; batches are gathered by index, so ``x`` may be a ``np.memmap`` larger than
-memory.
+``fit`` orchestrates: it checks the arguments once, then runs epochs (:func:`deltaprop.epoch.
+run_epoch`, which runs :class:`deltaprop.step.TrainingStep` on every batch), and after each epoch
+records the history, scores the validation data, lets the schedule and the callbacks speak.
 
 The error minimised is ``E = (1/n_b) Σᵢ J(oᵢ, tᵢ) + (λ/2) Σₗ ‖Wˡ‖²`` over each batch (biases are not
 decayed). A run that diverges (a non-finite loss or weight) stops with :class:`DivergenceError` and
@@ -15,28 +11,40 @@ leaves the network with the weights it had at the end of its last good epoch.
 
 from __future__ import annotations
 
-import math
+import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .batches import NonFiniteBatch, as_inputs
 from .callbacks import Callback, EarlyStopping
-from .losses import Loss, get_loss, rows_sum_to_one
-from .network import Network, Workspace
+from .epoch import EpochResult, run_epoch
+from .history import History, TrainingRun
+from .losses import Loss, get_loss
 from .norms import EpochNorms
 from .optimizers import Optimizer, State, get_optimizer
-from .penalty import L2Penalty
 from .schedules import Schedule, get_schedule
-from .validation import (
-    as_2d_float,
-    check_int,
-    check_number,
-    check_sample_weight,
-)
+from .step import TrainingStep, targets_normalised
+from .targets import accuracy_kind, count_correct, default_loss, prepare_targets
+from .trace import Trace
+from .validation import check_int, check_number, check_sample_weight
+
+if TYPE_CHECKING:
+    from .network import Network
 
 Array = np.ndarray
+
+__all__ = [
+    "DivergenceError",
+    "History",
+    "TrainingRun",
+    "default_loss",
+    "fit",
+    "prepare_targets",
+]
 
 
 class DivergenceError(ArithmeticError):
@@ -45,131 +53,6 @@ class DivergenceError(ArithmeticError):
     def __init__(self, message: str, history: History):
         super().__init__(message)
         self.history = history
-
-
-@dataclass
-class History:
-    """Per-epoch records of a run (lists indexed by epoch).
-
-    ``grad_norm`` is ‖∂E/∂θ‖ over all parameters; ``layer_grad_norms[e][l]`` is
-    ‖(∂E/∂Wˡ, ∂E/∂bˡ)‖; ``layer_delta_norms[e][l]`` is the root-mean-square per-sample ‖δˡ‖ —
-    all averaged over the epoch's updates. Shrinking norms towards the input layer are the
-    tutorials' vanishing gradients, made measurable. ``optimizer_state`` and ``schedule`` (the
-    learning-rate schedule given to ``fit``, with what it learned) continue a resumed run.
-    """
-
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    layer_grad_norms: list[list[float]] = field(default_factory=list)
-    layer_delta_norms: list[list[float]] = field(default_factory=list)
-    learning_rate: list[float] = field(default_factory=list)
-    epoch_seconds: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    optimizer_state: State | None = None
-    schedule: Schedule | None = None
-    updates: int = 0
-    initial_epoch: int = 0
-
-    @property
-    def epochs(self) -> int:
-        """Epochs run by this call of ``fit``."""
-        return len(self.loss)
-
-    @property
-    def end_epoch(self) -> int:
-        """Epochs run in all, counting earlier runs this one resumed (``initial_epoch``): pass
-        it as the next resumed call's ``initial_epoch``."""
-        return self.initial_epoch + len(self.loss)
-
-    def as_dict(self) -> dict:
-        """The records as plain lists (JSON-ready; optimizer state and schedule left out)."""
-        return {k: v for k, v in vars(self).items() if k not in ("optimizer_state", "schedule")}
-
-
-@dataclass
-class TrainingRun:
-    """What callbacks see: the network, the optimizer with its state, the history so far."""
-
-    network: Network
-    optimizer: Optimizer
-    state: State
-    history: History
-    stop_training: bool = False
-
-
-def _accuracy_kind(network: Network, loss: Loss) -> str | None:
-    act = network.layers[-1].activation.name
-    if act == "softmax" or (loss.name == "cross_entropy" and network.layers[-1].units > 1):
-        return "argmax"
-    if act == "sigmoid" or loss.name == "log_loss":
-        return "threshold"
-    return None
-
-
-def _correct(kind: str, o: Array, t: Array) -> int:
-    if kind == "argmax":
-        return int(np.count_nonzero(o.argmax(axis=1) == t.argmax(axis=1)))
-    return int(np.count_nonzero(((o > 0.5) == (t > 0.5)).all(axis=1)))
-
-
-def default_loss(network: Network) -> str:
-    """The loss that pairs with the output activation (its delta is ``o − t``)."""
-    return {"softmax": "cross_entropy", "sigmoid": "log_loss"}.get(
-        network.layers[-1].activation.name, "squared_error"
-    )
-
-
-def prepare_targets(network: Network, y, n: int) -> Array:
-    """Targets as ``(n, outputs)``: 1-D integer class labels become one-hot rows."""
-    k = network.layers[-1].units
-    arr = np.asarray(y)
-    if arr.ndim == 1 and k > 1 and arr.shape[0] == n:
-        if not np.issubdtype(arr.dtype, np.integer):
-            if not np.issubdtype(arr.dtype, np.number) or not np.all(arr == np.round(arr)):
-                raise ValueError(f"y is 1-D: expected integer class labels 0…{k - 1}")
-            arr = arr.astype(np.int64)
-        if arr.min() < 0 or arr.max() >= k:
-            raise ValueError(
-                f"class labels must lie in 0…{k - 1} for {k} outputs, got {arr.min()}…{arr.max()}"
-            )
-        t = np.zeros((n, k), dtype=network.dtype)
-        t[np.arange(n), arr] = 1
-        return t
-    return network.check_target(arr, n)
-
-
-def _as_inputs(network: Network, x, name: str) -> Array:
-    if isinstance(x, np.memmap):
-        # Kept on disk: checked and cast batch by batch, never copied whole.
-        if x.ndim != 2 or x.shape[1] != network.layers[0].inputs:
-            raise ValueError(
-                f"{name} must have shape (n, {network.layers[0].inputs}), got {x.shape}"
-            )
-        return x
-    return as_2d_float(x, name, network.dtype, n_columns=network.layers[0].inputs)
-
-
-def _gather(x: Array, idx: Array | slice, ws: Workspace, out: Array | None = None) -> None:
-    """Copy the batch ``x[idx]`` into the buffer ``out`` (default ``ws.x``), casting if need be."""
-    out = ws.x if out is None else out
-    if isinstance(idx, slice):
-        np.copyto(out, x[idx], casting="unsafe")
-    elif x.dtype == out.dtype:
-        # mode="clip": the indices come from a permutation of range(n), so none is out of range;
-        # the default mode="raise" buffers the copy and runs ~3× slower.
-        x.take(idx, axis=0, out=out, mode="clip")
-    else:
-        np.copyto(out, np.take(x, idx, axis=0, mode="clip"), casting="unsafe")
-    if isinstance(x, np.memmap):
-        bad = ~np.isfinite(out)
-        if bad.any():
-            # Report the position in x, not in the batch (whose rows are x[idx]).
-            i, j = (int(v) for v in np.argwhere(bad)[0])
-            row = idx.start + i if isinstance(idx, slice) else int(idx[i])
-            raise ValueError(f"x contains NaN or infinity (at index [{row}, {j}])")
 
 
 def fit(
@@ -193,6 +76,7 @@ def fit(
     initial_epoch: int = 0,
     sample_weight=None,
     track_norms: bool = True,
+    trace_steps: Sequence[int] = (),
     verbose: bool = False,
 ) -> History:
     """Train ``network`` in place on ``(x, y)`` and return its :class:`History`.
@@ -211,31 +95,95 @@ def fit(
     what it learned (a ``ReduceOnPlateau``'s best loss), is ``history.schedule``: model files
     keep it.
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
+    ``trace_steps`` lists updates of this call (counted from 0) to record as worked solutions,
+    exactly as :func:`deltaprop.explain` shows a step: ``history.traces``.
     """
+    p = _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2,
+              schedule, validation_data, callbacks, early_stopping, optimizer_state,
+              initial_epoch, sample_weight, trace_steps)  # fmt: skip
+    run, opt, history = p.run, p.step.optimizer, p.run.history
+    last_good = network.get_weights()
+    norms = EpochNorms(network) if track_norms else None
+    for cb in p.callbacks:
+        cb.on_train_begin(run)
+    for epoch in range(p.epochs):
+        started = time.perf_counter()
+        counted = initial_epoch + epoch  # the epoch's index counting the runs this one resumes
+        opt.learning_rate = p.schedule.learning_rate(counted, p.base_lr)
+        order = run.rng.permutation(p.n) if shuffle and p.batch_size < p.n else None
+        try:
+            r = run_epoch(p.step, p.X, p.T, order, p.batch_size, sample_weight=p.W, l2=p.l2,
+                          accuracy=p.accuracy, norms=norms, trace_at=p.trace_at,
+                          first_update=history.updates)  # fmt: skip
+        except NonFiniteBatch as exc:  # a NaN met in a memmap batch: keep the last good epoch
+            network.set_weights(last_good)
+            raise ValueError(
+                f"{exc}; training stopped in epoch {counted + 1} and the network keeps the "
+                f"weights of its last good epoch ({counted})"
+            ) from None
+        history.traces += [_as_trace(p.step, st) for st in r.traces]
+        if not r.finite or not all(np.isfinite(v).all() for v in p.step.params.values()):
+            network.set_weights(last_good)
+            _diverged(history, counted, r)
+        last_good = network.get_weights()
+        logs = _record(history, r, p, opt.learning_rate, norms is not None)
+        p.schedule.observe(logs.get("val_loss", logs["loss"]))
+        history.epoch_seconds.append(time.perf_counter() - started)
+        if verbose:
+            print(_format_epoch(counted, initial_epoch + p.epochs, logs))
+        for cb in p.callbacks:
+            cb.on_epoch_end(epoch, logs, run)
+        if run.stop_training:
+            break
+    for cb in p.callbacks:
+        cb.on_train_end(run)
+    opt.learning_rate = p.base_lr
+    history.optimizer_state = run.state
+    return history
+
+
+@dataclass
+class _Plan:
+    """The checked arguments of one ``fit`` call."""
+
+    step: TrainingStep
+    run: TrainingRun
+    X: Array
+    T: Array
+    W: Array | None
+    n: int
+    batch_size: int
+    epochs: int
+    l2: float
+    base_lr: float
+    schedule: Schedule
+    validation: tuple[Array, Array] | None
+    callbacks: list[Callback]
+    accuracy: str | None
+    trace_at: frozenset[int]
+
+
+def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2, schedule,
+          validation_data, callbacks, early_stopping, optimizer_state, initial_epoch,
+          sample_weight, trace_steps) -> _Plan:  # fmt: skip
     loss = get_loss(loss if loss is not None else default_loss(network))
     opt = get_optimizer(optimizer)
     if learning_rate is not None:
         opt.learning_rate = check_number(learning_rate, "learning rate", 0.0, low_inclusive=False)
-    base_lr = opt.learning_rate
     epochs = check_int(epochs, "epochs", 0)
     initial_epoch = check_int(initial_epoch, "initial_epoch", 0)
     l2 = check_number(l2, "l2", 0.0)
     sched = get_schedule(schedule)
-    X = _as_inputs(network, x, "x")
+    X = as_inputs(network, x, "x")
     n = X.shape[0]
     T = prepare_targets(network, y, n)
-    # Softmax + cross-entropy's δ = o − t needs target rows summing to 1: checked here once for
-    # all batches (one-hot rows from labels do) instead of once per batch. If some row does not,
-    # each batch still checks its own rows (None), so only the batches holding such a row take
-    # the general form, as without this shortcut.
-    targets_normalised = True if rows_sum_to_one(T, exact=True) else None
-    SW = None if sample_weight is None else check_sample_weight(sample_weight, n)
+    W = None if sample_weight is None else check_sample_weight(sample_weight, n)
     bs = n if batch_size is None else min(check_int(batch_size, "batch_size", 1), n)
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
-        xv = _as_inputs(network, validation_data[0], "x_val")
+        xv = as_inputs(network, validation_data[0], "x_val")
         val = (xv, prepare_targets(network, validation_data[1], xv.shape[0]))
     cbs = list(callbacks)
     if early_stopping is not None:
@@ -243,124 +191,61 @@ def fit(
         if not isinstance(es, EarlyStopping):
             es = EarlyStopping(patience=check_int(es, "early_stopping", 0))
         cbs.append(es)
-    rng = np.random.default_rng(seed)
+    if isinstance(trace_steps, int | str) or trace_steps is None:
+        raise TypeError("trace_steps must be a list of update numbers, e.g. [0, 100]")
+    trace_at = frozenset(check_int(k, "trace_steps entry", 0) for k in trace_steps)
     network.flat_params()  # θ as one vector (re-laid-out if a layer's W was replaced)
     params = network.params()
     state = (
         opt.init(params) if optimizer_state is None else opt.lay_out_like(params, optimizer_state)
     )
+    step = TrainingStep(network, loss, opt, state, targets_normalised(T))
     history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
-    run = TrainingRun(network, opt, state, history)
-    acc_kind = _accuracy_kind(network, loss)
-    penalty = L2Penalty(params)
-    last_good = network.get_weights()
-
-    norms = EpochNorms(network) if track_norms else None
-    for cb in cbs:
-        cb.on_train_begin(run)
-    for epoch in range(epochs):
-        started = time.perf_counter()
-        counted = initial_epoch + epoch  # the epoch's index counting the runs this one resumes
-        opt.learning_rate = sched.learning_rate(counted, base_lr)
-        order = rng.permutation(n) if shuffle and bs < n else None
-        total_loss = 0.0
-        correct = 0
-        if norms is not None:
-            norms.reset()
-        n_updates = 0
-        ws = None
-        flat = None
-        for start in range(0, n, bs):
-            stop = min(start + bs, n)
-            if ws is None or ws.n != stop - start:
-                ws = network.workspace(stop - start)
-                # θ, its gradient and the optimizer's slots as whole vectors, found once per
-                # workspace: each step is then one call per element-wise operation.
-                flat = opt.flat_arrays(params, ws.grads_by_name, state)
-            idx = slice(start, stop) if order is None else order[start:stop]
-            try:
-                _gather(X, idx, ws)
-            except ValueError as exc:  # a NaN met in a memmap batch: keep the last good epoch
-                network.set_weights(last_good)
-                raise ValueError(
-                    f"{exc}; training stopped in epoch {counted + 1} and the network keeps the "
-                    f"weights of its last good epoch ({counted})"
-                ) from None
-            _gather(T, idx, ws, ws.t)
-            fp = network.forward(ws.x, ws)
-            w = None if SW is None else SW[idx]
-            if w is not None and not w.sum() > 0:
-                continue  # a batch of zero-weight samples carries no gradient
-            batch_loss = loss.value(fp.output, ws.t, w)
-            if l2:
-                batch_loss += penalty.value(params, l2)
-            if not math.isfinite(batch_loss):
-                _diverged(network, last_good, history, counted, start // bs, batch_loss)
-            total_loss += batch_loss * (stop - start)
-            if acc_kind:
-                correct += _correct(acc_kind, fp.output, ws.t)
-            grads = network.backward(
-                fp,
-                ws.t,
-                loss,
-                ws,
-                sample_weight=w,
-                scale_deltas=True,
-                target_rows_sum_to_one=targets_normalised,
-            )
-            if l2:
-                penalty.add_gradient(params, ws.grads_by_name, l2)
-            if norms is not None:
-                norms.add(ws, grads)
-            if flat is not None:
-                opt.update_flat(*flat, state)
-            else:
-                opt.update(params, ws.grads_by_name, state)
-            n_updates += 1
-        if not all(np.isfinite(p).all() for p in params.values()):
-            _diverged(network, last_good, history, counted, n_updates - 1, float("nan"))
-        last_good = network.get_weights()
-        history.updates += n_updates
-        history.loss.append(total_loss / n)
-        history.learning_rate.append(opt.learning_rate)
-        if acc_kind:
-            history.accuracy.append(correct / n)
-        if norms is not None:
-            layer_grad, total, layer_delta = norms.epoch(n_updates)
-            history.layer_grad_norms.append(layer_grad)
-            history.grad_norm.append(total)
-            history.layer_delta_norms.append(layer_delta)
-        logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if acc_kind else None}
-        if val is not None:
-            out = network.predict(val[0])
-            history.val_loss.append(loss.value(out, val[1]))
-            logs["val_loss"] = history.val_loss[-1]
-            if acc_kind:
-                history.val_accuracy.append(_correct(acc_kind, out, val[1]) / len(out))
-                logs["val_accuracy"] = history.val_accuracy[-1]
-        sched.observe(logs.get("val_loss", logs["loss"]))
-        history.epoch_seconds.append(time.perf_counter() - started)
-        if verbose:
-            print(_format_epoch(counted, initial_epoch + epochs, logs))
-        for cb in cbs:
-            cb.on_epoch_end(epoch, logs, run)
-        if run.stop_training:
-            break
-    for cb in cbs:
-        cb.on_train_end(run)
-    opt.learning_rate = base_lr
-    history.optimizer_state = state
-    return history
+    run = TrainingRun(network, opt, state, history, rng=np.random.default_rng(seed))
+    return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
+                 accuracy_kind(network, loss), trace_at)  # fmt: skip
 
 
-def _diverged(network, last_good, history, epoch, batch, value) -> None:
-    network.set_weights(last_good)
+def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) -> dict:
+    """Append the epoch's records (and the validation scores) to ``history``; return the logs."""
+    history.updates += r.updates
+    history.loss.append(r.loss)
+    history.learning_rate.append(lr)
+    if p.accuracy:
+        history.accuracy.append(r.correct / p.n)
+    if norms:
+        history.layer_grad_norms.append(r.layer_grad_norms)
+        history.grad_norm.append(r.grad_norm)
+        history.layer_delta_norms.append(r.layer_delta_norms)
+    logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if p.accuracy else None}
+    if p.validation is not None:
+        xv, tv = p.validation
+        out = p.step.network.predict(xv)
+        history.val_loss.append(p.step.loss.value(out, tv))
+        logs["val_loss"] = history.val_loss[-1]
+        if p.accuracy:
+            history.val_accuracy.append(count_correct(p.accuracy, out, tv) / len(out))
+            logs["val_accuracy"] = history.val_accuracy[-1]
+    return logs
+
+
+def _diverged(history: History, epoch: int, r: EpochResult) -> None:
+    # A non-finite batch error stops the epoch before update r.updates + 1; non-finite weights
+    # are found after the epoch's last update.
+    update, value = (r.updates + 1, r.loss) if not r.finite else (r.updates, float("nan"))
     raise DivergenceError(
-        f"training diverged at epoch {epoch + 1}, update {batch + 1}: the loss became {value} "
+        f"training diverged at epoch {epoch + 1}, update {update}: the loss became {value} "
         f"(try a smaller learning rate); the network keeps the weights of its last good epoch "
         f"({epoch}).",
         history,
     )
+
+
+def _as_trace(step: TrainingStep, st) -> Trace:
+    """A recorded update as a one-step worked solution, with the optimizer's settings then."""
+    net = step.network
+    acts = [ly.activation for ly in net.layers]
+    return Trace(net.sizes, acts, step.loss, copy.copy(step.optimizer), False, [st])
 
 
 def _format_epoch(epoch: int, epochs: int, logs: dict) -> str:

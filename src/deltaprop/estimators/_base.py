@@ -2,9 +2,9 @@
 
 The network is a :class:`deltaprop.Network` (``network_``); ``coefs_``/``intercepts_`` are views of
 its weights in scikit-learn's orientation (``coefs_[l] = Wˡ⁺¹ᵀ``, shape (fan_in, fan_out)). The
-stochastic solvers run :func:`._epoch.run_epoch` once per epoch and keep scikit-learn's rules around
-it (stopping on ``tol``/``n_iter_no_change``, ``learning_rate`` schedules, early stopping on a
-validation score); ``"lbfgs"`` is :func:`._lbfgs.fit_lbfgs`.
+stochastic solvers run :func:`deltaprop.epoch.run_epoch` once per epoch and keep scikit-learn's
+rules around it (stopping on ``tol``/``n_iter_no_change``, ``learning_rate`` schedules, early
+stopping on a validation score); ``"lbfgs"`` is :func:`._lbfgs.fit_lbfgs`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..activations import Activation
+from ..epoch import run_epoch
 from ..network import Network
+from ..norms import EpochNorms
 from ..optimizers import Optimizer, get_optimizer
+from ..step import TrainingStep
 from ..trace import Trace, explain
 from ..training import History
 from ..validation import check_dtype, check_sample_weight
-from ._epoch import run_epoch
 from ._lbfgs import fit_lbfgs
 from ._params import SGD_FAMILY, check_params, hidden_activations, hidden_sizes, make_optimizer
 
@@ -262,6 +264,8 @@ class BaseMLP(BaseEstimator):
         net, opt, state, h = self.network_, self._optimizer, self._optimizer_state, self.history_
         h.optimizer_state = state
         order = np.arange(n)
+        step = TrainingStep(net, loss, opt, state)
+        norms = EpochNorms(net)
         self.n_iter_ = 0
         try:
             for _ in range(self.max_iter):
@@ -272,8 +276,9 @@ class BaseMLP(BaseEstimator):
                     rs.shuffle(perm)
                     order = order[perm]
                 r = run_epoch(
-                    net, opt, state, X, T, sw, order if self.shuffle else None, batch_size,
-                    self.alpha, loss, scale, self._accuracy_kind(),
+                    step, X, T, order if self.shuffle else None, batch_size, sample_weight=sw,
+                    l2=self.alpha, l2_per_weight=True, loss_scale=scale,
+                    accuracy=self._accuracy_kind(), norms=norms,
                 )  # fmt: skip
                 if not r.finite:
                     raise ValueError(

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..batches import gather
 from ..losses import Loss
 from ..network import Network
 from ..norms import EpochNorms
-from ..penalty import L2Penalty
-from ._epoch import gather
+from ..step import TrainingStep
 
 Array = np.ndarray
 
@@ -56,9 +56,9 @@ def fit_lbfgs(
         raise ImportError("solver='lbfgs' needs scipy: pip install scipy") from exc
     from sklearn.exceptions import ConvergenceWarning
 
-    params = network.params()
+    step = TrainingStep(network, loss)
+    params = step.params
     names = list(params)
-    penalty = L2Penalty(params)
     norms = EpochNorms(network)
     bounds = np.cumsum([0] + [params[k].size for k in names])
     n = X.shape[0]
@@ -72,25 +72,19 @@ def fit_lbfgs(
     def objective(theta: Array) -> tuple[float, Array]:
         for k, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True):
             np.copyto(params[k], theta[lo:hi].reshape(params[k].shape), casting="unsafe")
-        fp = network.forward(ws.x, ws)
-        data = loss.value(fp.output, ws.t, sample_weight)
-        pen = penalty.value(params, lam) if lam else 0.0
-        g = network.backward(fp, ws.t, loss, ws, sample_weight=sample_weight)
-        by_name = ws.grads_by_name
-        if lam:
-            penalty.add_gradient(params, by_name, lam)
+        r = step.gradients(ws, sample_weight, lam)
         for k, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True):
-            grad[lo:hi] = by_name[k].ravel()
+            grad[lo:hi] = ws.grads_by_name[k].ravel()
         norms.reset()
-        norms.add(ws, g)
+        norms.add(ws)
         grad_norms, _, delta_norms = norms.epoch(1)
         last.update(
             theta=theta.copy(),
-            reported=loss_scale * data + pen,
+            reported=loss_scale * r.data_loss + r.penalty,
             grad_norms=grad_norms,
             delta_norms=delta_norms,
         )
-        return data + pen, grad.copy()
+        return r.loss, grad.copy()
 
     result = LbfgsResult(0, float("nan"))
 

@@ -96,7 +96,7 @@ def wait_for_quiet(timeout: float = 60.0, threshold: float = 0.05) -> None:
         quiet = quiet + 1 if (b1 - b0) / (t1 - t0) < threshold else 0
 
 
-def measure(name: str, args: list[str]) -> dict:
+def measure(name: str, args: list[str], env: dict | None = None) -> dict:
     """``run_worker``, repeated (up to ``RETRIES`` times) while other processes disturbed it.
 
     A run during which other processes used more than ``MAX_OTHERS`` cores is set aside (kept in
@@ -104,7 +104,7 @@ def measure(name: str, args: list[str]) -> dict:
     """
     discarded = []
     for attempt in range(RETRIES + 1):
-        rec = run_worker(name, args)
+        rec = run_worker(name, args, env)
         if rec.get("others_cores", 0.0) <= MAX_OTHERS or attempt == RETRIES:
             if discarded:
                 rec["discarded"] = discarded
@@ -122,8 +122,13 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def compare(opts, rounds: int, common_args: list[str], libraries) -> tuple[list, list]:
-    """Interleaved rounds: per round, GEMM once, then every (optimizer, library) once."""
+def compare(
+    opts, rounds: int, common_args: list[str], libraries, baseline: dict | None = None
+) -> tuple[list, list]:
+    """Interleaved rounds: per round, GEMM once, then every (optimizer, library) once.
+
+    The library ``baseline`` is deltaprop's worker run on another version of deltaprop (its
+    ``src`` first on PYTHONPATH: the environment ``baseline``)."""
     runs, gemms = [], []
     for r in range(rounds):
         g = measure("gemm", [])
@@ -132,8 +137,10 @@ def compare(opts, rounds: int, common_args: list[str], libraries) -> tuple[list,
         print(f"round {r + 1}/{rounds}: GEMM {g['best_gflops']:.0f} GFLOP/s", flush=True)
         for opt in opts:
             for lib in libraries:
-                rec = measure(lib, [*common_args, "--optimizer", opt])
-                rec["round"] = r
+                worker = "deltaprop" if lib == "baseline" else lib
+                env = baseline if lib == "baseline" else None
+                rec = measure(worker, [*common_args, "--optimizer", opt], env)
+                rec["library"], rec["round"] = lib, r
                 runs.append(rec)
                 print(
                     f"  {opt:9s} {lib:10s} {rec['samples_per_s']:9.0f} samples/s  "
@@ -264,6 +271,21 @@ def sweeps(common_args: list[str], epochs: int, gemm_peak: float) -> dict:
     return out
 
 
+def checkout(rev: str) -> Path:
+    """A detached work tree of ``rev`` (made once, kept under benchmarks/.baselines/)."""
+    root = HERE.parent
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev], capture_output=True, text=True, cwd=root, check=True
+    ).stdout.strip()
+    path = HERE / ".baselines" / sha
+    if not path.exists():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(path), sha],
+            cwd=root, check=True, capture_output=True,
+        )  # fmt: skip
+    return path
+
+
 def pool(paths: list[str], opts, libraries) -> int:
     """One summary over the rounds of several results files (rounds keep their file apart)."""
     runs, gemms, meta = [], [], None
@@ -305,6 +327,12 @@ def main(argv=None) -> int:
         help="rerun a worker during which other processes used more cores than this",
     )
     p.add_argument("--retries", type=int, default=RETRIES)
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run deltaprop at git revision REV (library 'baseline'), alternating with this "
+        "version in every round: dp/this on its rows is this version's speed over REV's",
+    )
     args = p.parse_args(argv)
     MAX_OTHERS, RETRIES = args.max_others, args.retries
     opts = [o for o in args.optimizers.split(",") if o]
@@ -338,7 +366,12 @@ def main(argv=None) -> int:
         "deltaprop_commit": _git_commit(),
     }
     print(describe_blas(meta["blas"]), flush=True)
-    runs, gemms = compare(opts, args.rounds, common_args, libraries)
+    baseline = None
+    if args.baseline:
+        libraries.append("baseline")
+        meta["baseline"] = args.baseline
+        baseline = {**os.environ, "PYTHONPATH": str(checkout(args.baseline) / "src")}
+    runs, gemms = compare(opts, args.rounds, common_args, libraries, baseline)
     summary = summarise(runs, gemms, opts, libraries)
     results = {"meta": meta, "summary": summary, "runs": runs, "gemm": gemms}
     if not args.no_memmap and "deltaprop" in libraries:

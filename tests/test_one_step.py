@@ -1,9 +1,10 @@
-"""The worked solution is training's own step: explain and fit's recorded steps equal fit bit for bit.
+"""The worked solution is training's own step: explain and fit's recorded steps equal fit's.
 
-``explain`` and ``fit`` both run :class:`deltaprop.step.TrainingStep` (one forward, one backward, the
-same optimizer dispatch), so the parameters, gradients and optimizer state a worked solution shows
-are the very arrays training computes — for every optimizer, in float32 and float64. ``fit``'s
-``trace_steps`` records updates of a real run (shuffled mini-batches, a schedule, L2) the same way.
+``explain`` and ``fit`` both run :class:`deltaprop.step.TrainingStep` (one forward, one backward,
+the same optimizer dispatch), so the parameters, gradients and optimizer state a worked solution
+shows are the very arrays training computes — for every optimizer, in float32 and float64.
+``fit``'s ``trace_steps`` records updates of a real run (shuffled mini-batches, a schedule, L2)
+the same way.
 """
 
 from __future__ import annotations

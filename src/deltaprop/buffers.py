@@ -112,6 +112,22 @@ def flat_views(flat: Array, layers: Sequence[Dense]) -> list[tuple[Array, Array 
     return views
 
 
+def pack(layers: Sequence[Dense], dtype: np.dtype) -> tuple[Array, list]:
+    """θ: a new flat vector holding every ``W`` and ``b`` of ``layers``, which now hold views of it.
+
+    Returns the vector and the ``(W, b)`` views (see :func:`flat_views`).
+    """
+    flat = np.empty(flat_size(layers), dtype=dtype)
+    views = flat_views(flat, layers)
+    for layer, (W, b) in zip(layers, views, strict=True):
+        np.copyto(W, layer.W, casting="same_kind")
+        layer.W = W
+        if b is not None:
+            np.copyto(b, layer.b, casting="same_kind")
+            layer.b = b
+    return flat, views
+
+
 def forward_buffers(layers: Sequence[Dense], x: Array, keep_all: bool = False) -> ForwardPass:
     """Empty ``z`` and ``a`` arrays for a forward pass of ``x``; ``a[0]`` is ``x`` itself.
 

@@ -33,16 +33,15 @@ from .buffers import (
     ForwardPass,
     Gradients,
     Workspace,
-    flat_size,
-    flat_views,
     forward_buffers,
     gradient_buffers,
+    pack,
     workspace,
 )
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import Loss, get_loss, output_delta
-from .validation import as_2d_float, check_dtype, check_int, check_sample_weight
+from .validation import as_2d_float, check_dtype, check_int, check_sample_weight, per_layer
 
 Array = np.ndarray
 
@@ -89,15 +88,7 @@ class Network:
 
     def _pack(self) -> None:
         """Copy every ``W`` and ``b`` into one new flat vector and make the layers hold views."""
-        flat = np.empty(flat_size(self.layers), dtype=self.dtype)
-        views = flat_views(flat, self.layers)
-        for layer, (W, b) in zip(self.layers, views, strict=True):
-            np.copyto(W, layer.W, casting="same_kind")
-            layer.W = W
-            if b is not None:
-                np.copyto(b, layer.b, casting="same_kind")
-                layer.b = b
-        self._flat, self._views = flat, views
+        self._flat, self._views = pack(self.layers, self.dtype)
 
     def flat_params(self) -> Array:
         """θ: every parameter in one live 1-D vector (``W1, b1, W2, …``); ``params()`` are views.
@@ -138,9 +129,9 @@ class Network:
                 f"sizes must be at least two positive whole numbers (inputs first), got {sizes}"
             )
         n = len(sizes) - 1
-        acts = _per_layer(activations, n, "activations")
-        biases = _per_layer(bias, n, "bias")
-        inits = _per_layer(init, n, "init")
+        acts = per_layer(activations, n, "activations")
+        biases = per_layer(bias, n, "bias")
+        inits = per_layer(init, n, "init")
         rng = np.random.default_rng(seed)
         dt = check_dtype(dtype)
         layers = []
@@ -165,7 +156,7 @@ class Network:
         ``biases`` is one vector per layer or None for a bias-free layer; omitted, no layer has one.
         """
         n = len(weights)
-        acts = _per_layer(activations, n, "activations")
+        acts = per_layer(activations, n, "activations")
         if biases is None:
             biases = [None] * n
         if len(biases) != n:
@@ -395,17 +386,3 @@ class Network:
 
 def _row_scale(sample_weight: Array, n: int) -> Array:
     return (sample_weight * (n / np.sum(sample_weight)))[:, None]
-
-
-def _per_layer(value, n: int, name: str) -> list:
-    if isinstance(value, str | bool) or value is None or callable(value):
-        return [value] * n
-    try:
-        value = list(value)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a name or one per layer, got {type(value).__name__}"
-        ) from None
-    if len(value) != n:
-        raise ValueError(f"{name} has {len(value)} entries, expected one per layer ({n})")
-    return value

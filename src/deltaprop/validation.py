@@ -127,3 +127,19 @@ def check_sample_weight(sample_weight, n: int) -> Array:
     if not w.sum() > 0:
         raise ValueError("sample_weight sums to zero")
     return w
+
+
+def per_layer(value, n: int, name: str) -> list:
+    """``value`` once per layer: a single name (or flag, or None) repeated ``n`` times, or a
+    sequence of exactly ``n`` entries."""
+    if isinstance(value, str | bool) or value is None or callable(value):
+        return [value] * n
+    try:
+        value = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a name or one per layer, got {type(value).__name__}"
+        ) from None
+    if len(value) != n:
+        raise ValueError(f"{name} has {len(value)} entries, expected one per layer ({n})")
+    return value

@@ -15,10 +15,8 @@ import warnings
 from itertools import pairwise
 
 import numpy as np
-from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -26,11 +24,11 @@ from ..activations import Activation
 from ..epoch import run_epoch
 from ..network import Network
 from ..norms import EpochNorms
-from ..optimizers import Optimizer, get_optimizer
 from ..step import TrainingStep
-from ..trace import Trace, explain
 from ..training import History
 from ..validation import check_dtype, check_sample_weight
+from ._explain import ExplainMixin
+from ._holdout import hold_out
 from ._lbfgs import fit_lbfgs
 from ._params import SGD_FAMILY, check_params, hidden_activations, hidden_sizes, make_optimizer
 
@@ -39,7 +37,7 @@ Array = np.ndarray
 _SPARSE = ["csr", "csc"]
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(ExplainMixin, BaseEstimator):
     """Shared parameters and fitting; use :class:`MLPClassifier` or :class:`MLPRegressor`."""
 
     def __init__(
@@ -230,25 +228,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         val = None
         if self.early_stopping:
-            try:
-                train, held = train_test_split(
-                    np.arange(X.shape[0]),
-                    random_state=rs,
-                    test_size=self.validation_fraction,
-                    stratify=self._stratify(y),
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    f"early_stopping could not hold out a validation set: {exc}. Increase "
-                    "'validation_fraction' or the size of your dataset."
-                ) from exc
-            if held.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' or the size "
-                    "of your dataset."
-                )
-            val = (X[held], T[held], _take(y, held), None if sw is None else sw[held])
-            X, T, sw = X[train], T[train], None if sw is None else sw[train]
+            val, (X, T, sw) = hold_out(self.validation_fraction, rs, self._stratify(y), X, T, y, sw)
         n = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n)
@@ -381,51 +361,20 @@ class BaseMLP(BaseEstimator):
         return validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=self.network_.dtype)
 
     def _forward(self, X) -> Array:
-        """The output ``aᴸ`` (n, outputs) for validated ``X``: ``z = a Wᵀ + b``, ``a = f(z)``."""
-        a = X
-        for layer in self.network_.layers:
-            z = a @ layer.W.T  # a sparse X gives a dense z
-            if layer.b is not None:
-                z += layer.b
-            a = layer.activation.forward(z, out=z)
-        return a
-
-    # --- beyond scikit-learn ------------------------------------------------------------------
-
-    def _explain_targets(self, y) -> Array:
-        raise NotImplementedError
-
-    def explain(self, X: ArrayLike, y: ArrayLike, *, steps: int = 1) -> Trace:
-        """A worked solution (:func:`deltaprop.explain`) of ``steps`` training steps of a copy of
-        the fitted network on the batch ``(X, y)``, with this model's solver, learning rate and
-        loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as plain gradient
-        descent."""
-        X = self._check_X(X)
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        target = self._explain_targets(y)
-        if target.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {target.shape[0]}")
-        opt = self._optimizer if "_optimizer" in vars(self) else self._explain_optimizer()
-        _, _, loss, _ = self._output()
-        return explain(
-            self.network_, X, target, learning_rate=opt.learning_rate, optimizer=opt,
-            steps=steps, loss=loss,
-        )  # fmt: skip
-
-    def _explain_optimizer(self) -> Optimizer:
-        if self.solver == "lbfgs":
-            return get_optimizer("sgd", learning_rate=self.learning_rate_init)
-        return make_optimizer(self)
+        """The output ``aᴸ`` (n, outputs) for validated ``X``: the network's ``predict``; a sparse
+        ``X`` is densified a block of rows at a time."""
+        net = self.network_
+        if not hasattr(X, "toarray"):
+            return net.predict(X)
+        rows = 4096
+        return np.concatenate(
+            [net.predict(X[i : i + rows].toarray()) for i in range(0, X.shape[0], rows)]
+        ) if X.shape[0] else net.predict(np.empty((0, X.shape[1]), dtype=net.dtype))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-def _take(y, idx: Array):
-    return y[idx] if hasattr(y, "shape") else np.asarray(y)[idx]
 
 
 def _as_list(values, net: Network) -> list:

@@ -7,6 +7,7 @@ vectorised over the batch, every number inspectable.
 
 from .activations import Activation, available_activations, get_activation, register_activation
 from .callbacks import Callback, EarlyStopping, LambdaCallback
+from .divergence import DivergenceCheck, DivergenceError
 from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
 from .io import load, save
@@ -33,8 +34,9 @@ from .schedules import (
     get_schedule,
 )
 from .spec import SpecError, load_spec
+from .step import TrainingStep
 from .trace import StepTrace, Trace, explain
-from .training import DivergenceError, History, fit
+from .training import History, fit
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,7 @@ __all__ = [
     "Callback",
     "Constant",
     "Dense",
+    "DivergenceCheck",
     "DivergenceError",
     "EarlyStopping",
     "ExponentialDecay",
@@ -67,6 +70,7 @@ __all__ = [
     "StepDecay",
     "StepTrace",
     "Trace",
+    "TrainingStep",
     "available_activations",
     "available_losses",
     "available_optimizers",

@@ -34,7 +34,8 @@ class EpochResult:
     root-mean-square over updates of ‖(∂E/∂Wˡ, ∂E/∂bˡ)‖ (penalty included) and
     ``layer_delta_norms[l]`` the RMS per-sample ‖δˡ‖. ``finite`` is false if a batch error was NaN
     or infinite: the epoch stopped there, before that batch's update (``updates`` counts those
-    made), and ``loss`` is that batch error.
+    made), and ``loss`` is that batch error. ``first_loss`` is the first batch's error, before
+    its update (for the first epoch of a run: the untrained network's).
     """
 
     loss: float
@@ -44,6 +45,7 @@ class EpochResult:
     layer_delta_norms: list[float] = field(default_factory=list)
     finite: bool = True
     traces: list[StepTrace] = field(default_factory=list)
+    first_loss: float | None = None
 
     @property
     def grad_norm(self) -> float:
@@ -75,7 +77,7 @@ def run_epoch(
     that are in ``trace_at`` are recorded as worked solutions (:func:`deltaprop.trace.record_step`).
     """
     n = X.shape[0]
-    total, correct, updates, traces = 0.0, 0, 0, []
+    total, correct, updates, traces, first = 0.0, 0, 0, [], None
     if norms is not None:
         norms.reset()
     for idx in batches(n, batch_size, order):
@@ -94,13 +96,15 @@ def run_epoch(
             traces.append(trace)
         else:
             result = step(ws, w, lam)
+        reported = loss_scale * result.data_loss + result.penalty
+        first = reported if first is None else first
         if not result.finite:
-            return EpochResult(loss_scale * result.data_loss + result.penalty, correct, updates,
-                               finite=False, traces=traces)  # fmt: skip
-        total += (loss_scale * result.data_loss + result.penalty) * size
+            return EpochResult(reported, correct, updates, finite=False, traces=traces,
+                               first_loss=first)  # fmt: skip
+        total += reported * size
         correct += count_correct(accuracy, result.output, ws.t)
         if norms is not None:
             norms.add(ws)
         updates += 1
     grad, _, delta = norms.epoch(updates) if norms is not None else ([], 0.0, [])
-    return EpochResult(total / n, correct, updates, grad, delta, traces=traces)
+    return EpochResult(total / n, correct, updates, grad, delta, traces=traces, first_loss=first)

@@ -64,8 +64,10 @@ class History:
 
 @dataclass
 class TrainingRun:
-    """What callbacks see: the network, the optimizer with its state, the history so far, and
-    the generator that shuffles the data."""
+    """What callbacks see: the network, the optimizer with its state, the history so far, the
+    generator that shuffles the data, the chance-level loss of the training targets
+    (:func:`deltaprop.divergence.chance_loss`), the untrained network's error (the first
+    batch's, before its update), and whether the network is a classifier."""
 
     network: Network
     optimizer: Optimizer
@@ -73,3 +75,6 @@ class TrainingRun:
     history: History
     stop_training: bool = False
     rng: np.random.Generator | None = None
+    chance_loss: float | None = None
+    initial_loss: float | None = None
+    classifier: bool = False

@@ -21,6 +21,7 @@ import numpy as np
 
 from .batches import NonFiniteBatch, as_inputs
 from .callbacks import Callback, EarlyStopping
+from .divergence import DivergenceCheck, DivergenceError, chance_loss
 from .epoch import EpochResult, run_epoch
 from .history import History, TrainingRun
 from .losses import Loss, get_loss
@@ -47,14 +48,6 @@ __all__ = [
 ]
 
 
-class DivergenceError(ArithmeticError):
-    """Training produced a non-finite loss or weight; the network keeps its last good weights."""
-
-    def __init__(self, message: str, history: History):
-        super().__init__(message)
-        self.history = history
-
-
 def fit(
     network: Network,
     x,
@@ -77,6 +70,7 @@ def fit(
     sample_weight=None,
     track_norms: bool = True,
     trace_steps: Sequence[int] = (),
+    divergence_check: bool | DivergenceCheck = True,
     verbose: bool = False,
 ) -> History:
     """Train ``network`` in place on ``(x, y)`` and return its :class:`History`.
@@ -97,10 +91,13 @@ def fit(
     ``sample_weight`` (n,) makes every batch error the weighted mean ``Σ wᵢ Jᵢ / Σ wᵢ``.
     ``trace_steps`` lists updates of this call (counted from 0) to record as worked solutions,
     exactly as :func:`deltaprop.explain` shows a step: ``history.traces``.
+    A run whose loss or weights become non-finite stops with :class:`DivergenceError`; so does,
+    with ``divergence_check`` (a :class:`DivergenceCheck`, or True for the default one), a run
+    that stays far above the chance-level loss (:mod:`deltaprop.divergence`).
     """
     p = _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2,
               schedule, validation_data, callbacks, early_stopping, optimizer_state,
-              initial_epoch, sample_weight, trace_steps)  # fmt: skip
+              initial_epoch, sample_weight, trace_steps, divergence_check)  # fmt: skip
     run, opt, history = p.run, p.step.optimizer, p.run.history
     last_good = network.get_weights()
     norms = EpochNorms(network) if track_norms else None
@@ -122,6 +119,8 @@ def fit(
                 f"weights of its last good epoch ({counted})"
             ) from None
         history.traces += [_as_trace(p.step, st) for st in r.traces]
+        if run.initial_loss is None:
+            run.initial_loss = r.first_loss
         if not r.finite or not all(np.isfinite(v).all() for v in p.step.params.values()):
             network.set_weights(last_good)
             _diverged(history, counted, r)
@@ -165,7 +164,7 @@ class _Plan:
 
 def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2, schedule,
           validation_data, callbacks, early_stopping, optimizer_state, initial_epoch,
-          sample_weight, trace_steps) -> _Plan:  # fmt: skip
+          sample_weight, trace_steps, divergence_check) -> _Plan:  # fmt: skip
     loss = get_loss(loss if loss is not None else default_loss(network))
     opt = get_optimizer(optimizer)
     if learning_rate is not None:
@@ -191,6 +190,12 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
         if not isinstance(es, EarlyStopping):
             es = EarlyStopping(patience=check_int(es, "early_stopping", 0))
         cbs.append(es)
+    if divergence_check is True:
+        divergence_check = DivergenceCheck()
+    if divergence_check:
+        if not isinstance(divergence_check, DivergenceCheck):
+            raise TypeError("divergence_check must be True, False or a DivergenceCheck")
+        cbs.insert(0, divergence_check)
     if isinstance(trace_steps, int | str) or trace_steps is None:
         raise TypeError("trace_steps must be a list of update numbers, e.g. [0, 100]")
     trace_at = frozenset(check_int(k, "trace_steps entry", 0) for k in trace_steps)
@@ -200,10 +205,13 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
         opt.init(params) if optimizer_state is None else opt.lay_out_like(params, optimizer_state)
     )
     step = TrainingStep(network, loss, opt, state, targets_normalised(T))
+    accuracy = accuracy_kind(network, loss)
     history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
-    run = TrainingRun(network, opt, state, history, rng=np.random.default_rng(seed))
+    run = TrainingRun(network, opt, state, history, rng=np.random.default_rng(seed),
+                      chance_loss=chance_loss(loss, T, W),
+                      classifier=accuracy is not None)  # fmt: skip
     return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
-                 accuracy_kind(network, loss), trace_at)  # fmt: skip
+                 accuracy, trace_at)  # fmt: skip
 
 
 def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) -> dict:

@@ -10,7 +10,7 @@ from .callbacks import Callback, EarlyStopping, LambdaCallback
 from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
 from .io import load, save
-from .losses import Loss, available_losses, get_loss, output_delta
+from .losses import Loss, available_losses, get_loss, output_delta, register_loss
 from .network import Dense, ForwardPass, Gradients, Network
 from .optimizers import (
     SGD,
@@ -82,6 +82,7 @@ __all__ = [
     "numeric_gradients",
     "output_delta",
     "register_activation",
+    "register_loss",
     "save",
     "to_onnx",
     "to_torch",

@@ -304,3 +304,22 @@ def test_silu_and_gelu_match_an_exact_oracle(name):
             torch.nn.functional.gelu(torch.tensor(-20.0, dtype=torch.float64), approximate="tanh")
             == 0
         )
+
+
+def test_activations_and_losses_pickle_as_their_registered_selves():
+    """Their declarations hold formulas as lambdas: registered ones pickle by name, so a pickled
+    network (an estimator, a worker process) gets the very same objects back."""
+    import pickle
+
+    for name in ACTIVATIONS:
+        act = dp.get_activation(name)
+        assert pickle.loads(pickle.dumps(act)) is act
+    for name in LOSSES:
+        loss = dp.get_loss(name)
+        assert pickle.loads(pickle.dumps(loss)) is loss
+    net = dp.Network.from_sizes([3, 4, 4, 2], ["silu", "gelu", "softmax"], seed=0)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert pickle.loads(pickle.dumps(net)).predict(x).tobytes() == net.predict(x).tobytes()
+    # one that is not registered pickles field by field
+    loose = dp.Activation("loose", np.tanh, None, "tanh(z)", "1 − a²")
+    assert pickle.loads(pickle.dumps(loose)) == loose

@@ -20,7 +20,7 @@ a saturated output gives a large finite loss, never ``log(0)``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -117,6 +117,12 @@ class Loss:
     shortcut_reason: str = field(default="", compare=False)
     shortcut_unit_rows: bool = field(default=False, compare=False)
     notation: LossNotation | None = field(default=None, compare=False)
+
+    def __reduce__(self):
+        # A registered loss pickles as its name (its formulas are lambdas); any other field by field.
+        if LOSSES.get(self.name) is self:
+            return get_loss, (self.name,)
+        return Loss, tuple(getattr(self, f.name) for f in fields(self))
 
     def per_sample(self, o: Array, t: Array) -> Array:
         """``J(oᵢ, tᵢ)`` for every sample, shape ``(n,)``."""

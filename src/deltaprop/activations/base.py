@@ -15,8 +15,9 @@ Nothing outside the declaration branches on an activation's name.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,16 @@ class ActivationNotation:
         return sym, (None if sub == sym else sub), note
 
 
+@dataclass(frozen=True)
+class _Applied:
+    """``name(z)``: the value formula of an activation that declares none."""
+
+    name: str
+
+    def __call__(self, z: Expr) -> Expr:
+        return Func(self.name, [z])
+
+
 Node = tuple[str, tuple[str, ...], str, dict[str, Any]]
 
 
@@ -154,10 +165,17 @@ class Activation:
 
     def __post_init__(self) -> None:
         if self.notation is None:
-            name = self.name
-            object.__setattr__(self, "notation", ActivationNotation(lambda z: Func(name, [z])))
+            object.__setattr__(self, "notation", ActivationNotation(_Applied(self.name)))
         if not self.label:
             object.__setattr__(self, "label", self.name[:5])
+
+    def __reduce__(self):
+        # A registered activation pickles as its name (its formulas and equivalents are lambdas):
+        # unpickling looks it up again. Any other pickles field by field.
+        registry = sys.modules.get("deltaprop.activations")
+        if registry is not None and registry._REGISTRY.get(self.name) is self:
+            return registry.get_activation, (self.name,)
+        return Activation, tuple(getattr(self, f.name) for f in fields(self))
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
         """``a = f(z)``; with ``out`` the result is written there (``out`` may be ``z``)."""

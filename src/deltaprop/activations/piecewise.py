@@ -122,17 +122,13 @@ def _elu(z, out):
     # f(z) = z for z > 0, eᶻ − 1 otherwise (α = 1); expm1 of min(z, 0) never overflows.
     # The result is assembled in a temporary before it is written: out may be z itself (the
     # training loop's buffers), and writing eᶻ − 1 over z first would lose the positive z.
-    a = np.expm1(np.minimum(z, 0))
-    np.copyto(a, z, where=z > 0)
-    np.copyto(out, a)
+    out[...] = np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
     return out
 
 
 def _elu_d(z, a, out):
-    # f'(z) = 1 for z > 0, eᶻ = a + 1 otherwise
-    positive = a > 0
-    np.add(a, 1, out=out)
-    out[positive] = 1
+    # f'(z) = 1 for z > 0, eᶻ = a + 1 otherwise (z > 0 exactly where a > 0)
+    out[...] = np.where(a > 0, 1, a + 1)
     return out
 
 

@@ -119,7 +119,7 @@ class Loss:
     notation: LossNotation | None = field(default=None, compare=False)
 
     def __reduce__(self):
-        # A registered loss pickles as its name (its formulas are lambdas); any other field by field.
+        # A registered loss pickles as its name (its formulas are lambdas), any other by field.
         if LOSSES.get(self.name) is self:
             return get_loss, (self.name,)
         return Loss, tuple(getattr(self, f.name) for f in fields(self))

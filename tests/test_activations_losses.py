@@ -323,3 +323,27 @@ def test_activations_and_losses_pickle_as_their_registered_selves():
     # one that is not registered pickles field by field
     loose = dp.Activation("loose", np.tanh, None, "tanh(z)", "1 − a²")
     assert pickle.loads(pickle.dumps(loose)) == loose
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_jacobian_matches_autograd(name):
+    """``Activation.jacobian``: diagonal f′ for element-wise ones, the full one for softmax."""
+    z = np.random.default_rng(9).normal(0.0, 2.0, size=(4, 3))
+    act = dp.get_activation(name)
+    J = act.jacobian(z, act.forward(z))
+    assert J.shape == (4, 3, 3)
+    for i in range(4):
+        ref = torch.autograd.functional.jacobian(
+            lambda v: TORCH_ACTIVATIONS[name](v[None, :])[0], torch.tensor(z[i])
+        ).numpy()
+        np.testing.assert_allclose(J[i], ref, rtol=1e-12, atol=1e-15)
+
+
+def test_a_ready_activation_registers_as_it_is():
+    mine = dp.Activation("test_ready", np.tanh, None, "tanh(z)", "1 − a²", elementwise=False)
+    try:
+        assert dp.register_activation(mine) is mine
+        assert dp.get_activation("test_ready") is mine
+    finally:
+        act_module._REGISTRY.pop("test_ready", None)
+    assert "test_ready" not in dp.available_activations()

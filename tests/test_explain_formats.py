@@ -268,3 +268,23 @@ def test_silu_and_gelu_explain_in_every_format_with_torchs_numbers():
     assert "<msqrt>" in html and ">GELU</text>" in html and ">SiLU</text>" in html
     record = json.loads(trace.to_json())
     assert record["activations"] == ["gelu", "silu"] and record["a"][1] == st.a[2][0].tolist()
+
+
+def test_a_shortcut_pair_without_a_declared_reason_renders():
+    """MLPRegressor(loss="poisson")'s exp output and Poisson loss share δ = o − t but declare no
+    reason text (explain raised KeyError: 'exp'); the worked solution names the pair instead."""
+    import warnings
+
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.abs(x[:, 0]) + 0.1
+    est = dp.MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in 5 iterations: not the point here
+        est.fit(x, y)
+    trace = est.explain(x[:2], y[:2])
+    text = " ".join(trace.to_text().split())
+    assert "Shortcut δ = o − t: valid for exp output, poisson loss." in text
+    st = trace.steps[0]
+    np.testing.assert_array_equal(st.deltas[-1], st.output - st.t)
+    for fmt in ("markdown", "html"):
+        assert "valid for exp output, poisson loss" in trace.render(fmt)

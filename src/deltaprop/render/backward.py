@@ -173,7 +173,8 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
             " exactly" if diff == 0 else f" (up to rounding: {diff:.1e})",
             "; the engine trains with the shortcut.",
         ]
-        doc.add(Para([f"Shortcut δ = o − t: valid for {trace.loss.shortcut_reason}. ", *agree]))
+        reason = trace.loss.shortcut_reason or f"{act.name} output, {trace.loss.name} loss"
+        doc.add(Para([f"Shortcut δ = o − t: valid for {reason}. ", *agree]))
     elif trace.loss.has_shortcut(act):
         doc.add(
             Para(

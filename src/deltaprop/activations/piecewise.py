@@ -127,9 +127,9 @@ def _elu(z, out):
 
 
 def _elu_d(z, a, out):
-    # f'(z) = 1 for z > 0, eᶻ = a + 1 otherwise (z > 0 exactly where a > 0)
-    out[...] = np.where(a > 0, 1, a + 1)
-    return out
+    # f'(z) = 1 for z > 0, eᶻ = a + 1 otherwise: min(a + 1, 1), as a + 1 > 1 exactly where z > 0
+    np.add(a, 1, out=out)
+    return np.minimum(out, 1, out=out)
 
 
 ELU = Activation(

@@ -221,3 +221,23 @@ def test_register_loss_rejects_bad_arguments():
     with pytest.raises(TypeError, match="callables"):
         dp.register_loss("broken_loss", _log_cosh, "not a function")
     assert "broken_loss" not in dp.available_losses()
+
+
+def test_the_guide_runs():
+    """docs/extending.md's two declarations, run as written (in a fresh process: they register)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
+    code = "\n".join(re.findall(r"```python\n(.*?)```", guide.read_text(encoding="utf-8"), re.S))
+    code += (
+        "\nnet = dp.Network.from_sizes([2, 3, 1], ['softsign', 'identity'], seed=0)"
+        "\nx, t = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[0.3], [0.1]])"
+        "\nassert dp.gradcheck(net, x, t, 'log_cosh').passed"
+        "\nprint(dp.explain(net, x[:1], t[:1], 0.1, loss='log_cosh').to_text())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "a₁⁽¹⁾ = z₁⁽¹⁾/(1 + abs(z₁⁽¹⁾)) = " in out.stdout
+    assert "∂J/∂o₁ = tanh(o₁ − t₁) = tanh(" in out.stdout

@@ -288,3 +288,24 @@ def test_a_shortcut_pair_without_a_declared_reason_renders():
     np.testing.assert_array_equal(st.deltas[-1], st.output - st.t)
     for fmt in ("markdown", "html"):
         assert "valid for exp output, poisson loss" in trace.render(fmt)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "elu"])
+def test_piecewise_derivatives_name_the_piece_that_holds(act):
+    """z₁ > 0 and z₂ ≤ 0: each f′ line says which piece of f it is on; ELU's negative piece
+    has a formula, f′ = a + 1, with its number substituted."""
+    net = dp.Network.from_weights(
+        [[[1.0], [-1.0]], [[0.5, 0.5]]], [[0.0, 0.0], [0.0]], [act, "identity"]
+    )
+    trace = dp.explain(net, [0.7], [0.2], 0.1)
+    st = trace.steps[0]
+    text = trace.to_text()
+    assert f"f′(z₁⁽¹⁾) = {to_text(Num(st.fprime[0][0, 0]))}    (as z > 0)" in text
+    if act == "elu":
+        a2 = to_text(Num(st.a[1][0, 1]))
+        assert (
+            f"f′(z₂⁽¹⁾) = a + 1 = {a2} + 1 = {to_text(Num(st.fprime[0][0, 1]))}    (as z ≤ 0)"
+            in text
+        )
+    else:
+        assert f"f′(z₂⁽¹⁾) = {to_text(Num(st.fprime[0][0, 1]))}    (as z ≤ 0)" in text

@@ -7,7 +7,8 @@ z = 0 exactly only with probability zero).
 
 The PyTorch side is written from the definitions, not from deltaprop: each activation is a
 ``torch`` function (softplus as ``logaddexp(z, 0)``, without torch's linear threshold), and each
-loss is written out per sample.
+loss is written out per sample; silu and gelu are torch's own ``F.silu`` and
+``F.gelu(approximate="tanh")``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 import deltaprop as dp
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax"]
+ACTIVATIONS += ["silu", "gelu"]
 LOSSES = ["squared_error", "mse", "log_loss", "cross_entropy"]
 # Output activations whose outputs are valid for the loss: log loss and cross-entropy take
 # logarithms of the outputs, so those must lie in (0, 1).
@@ -46,6 +48,8 @@ TORCH_ACTIVATIONS = {
     "elu": lambda z: F.elu(z, alpha=1.0),
     "softplus": lambda z: torch.logaddexp(z, torch.zeros_like(z)),
     "softmax": lambda z: torch.softmax(z, dim=1),
+    "silu": F.silu,
+    "gelu": lambda z: F.gelu(z, approximate="tanh"),
 }
 
 # J(o, t) for one sample (one row), from the textbook definitions.

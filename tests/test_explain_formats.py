@@ -229,3 +229,83 @@ def test_softmax_targets_not_summing_to_one_show_the_engines_exact_delta():
     prose = " ".join(text.split())  # paragraphs are wrapped
     assert "The general form differs from it by up to 2.0e+00" in prose
     assert "clipped to ε" in prose
+
+
+def test_silu_and_gelu_explain_in_every_format_with_torchs_numbers():
+    """Their formulas, symbolic and with the engine's numbers, which torch's F.silu and
+    F.gelu(approximate="tanh") and their autograd derivatives reproduce."""
+    import torch
+
+    net = dp.Network.from_weights(
+        [[[0.4, -0.7], [1.3, 0.2]], [[0.5, -0.9]]], [[0.1, -0.2], [0.05]], ["gelu", "silu"]
+    )
+    trace = dp.explain(net, [0.5, -1.5], [0.3], learning_rate=0.1)
+    st = trace.steps[0]
+    for layer, fn in ((0, lambda z: torch.nn.functional.gelu(z, approximate="tanh")),
+                      (1, torch.nn.functional.silu)):  # fmt: skip
+        zt = torch.tensor(st.z[layer], requires_grad=True)
+        a = fn(zt)
+        (fprime,) = torch.autograd.grad(a.sum(), zt)
+        np.testing.assert_allclose(st.a[layer + 1], a.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(st.fprime[layer], fprime.numpy(), rtol=1e-13)
+
+    def n(v):
+        return to_text(Num(float(v)))
+
+    z1, a1, z2, a2 = st.z[0][0, 0], st.a[1][0, 0], st.z[1][0, 0], st.a[2][0, 0]
+    text = trace.to_text()
+    u = f"√(2/π)·({n(z1)} + 0.044715·{n(z1)}³)"
+    assert "a₁⁽¹⁾ = ½·z₁⁽¹⁾·(1 + tanh(√(2/π)·(z₁⁽¹⁾ + 0.044715·z₁⁽¹⁾³))) = " in text
+    assert f"= ½·{n(z1)}·(1 + tanh({u})) = {n(a1)}" in text
+    assert f"a₁⁽²⁾ = z₁⁽²⁾·σ(z₁⁽²⁾) = {n(z2)}·σ({n(z2)}) = {n(a2)}" in text
+    silu_prime = f"σ({n(z2)})·(1 + {n(z2)}·(1 − σ({n(z2)}))) = {n(st.fprime[1][0, 0])}"
+    assert f"f′(z₁⁽²⁾) = σ(z)·(1 + z·(1 − σ(z))) = {silu_prime}" in text
+    gelu_prime = f"·√(2/π)·(1 + 0.134145·{n(z1)}²) = {n(st.fprime[0][0, 0])}"
+    assert gelu_prime in text
+    markdown = trace.to_markdown()
+    assert r"\sqrt{\frac{2}{\pi}}" in markdown and r"\sigma\left(z_{1}^{(2)}\right)" in markdown
+    html = trace.to_html()
+    assert "<msqrt>" in html and ">GELU</text>" in html and ">SiLU</text>" in html
+    record = json.loads(trace.to_json())
+    assert record["activations"] == ["gelu", "silu"] and record["a"][1] == st.a[2][0].tolist()
+
+
+def test_a_shortcut_pair_without_a_declared_reason_renders():
+    """MLPRegressor(loss="poisson")'s exp output and Poisson loss share δ = o − t but declare no
+    reason text (explain raised KeyError: 'exp'); the worked solution names the pair instead."""
+    import warnings
+
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.abs(x[:, 0]) + 0.1
+    est = dp.MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in 5 iterations: not the point here
+        est.fit(x, y)
+    trace = est.explain(x[:2], y[:2])
+    text = " ".join(trace.to_text().split())
+    assert "Shortcut δ = o − t: valid for exp output, poisson loss." in text
+    st = trace.steps[0]
+    np.testing.assert_array_equal(st.deltas[-1], st.output - st.t)
+    for fmt in ("markdown", "html"):
+        assert "valid for exp output, poisson loss" in trace.render(fmt)
+
+
+@pytest.mark.parametrize("act", ["relu", "leaky_relu", "elu"])
+def test_piecewise_derivatives_name_the_piece_that_holds(act):
+    """z₁ > 0 and z₂ ≤ 0: each f′ line says which piece of f it is on; ELU's negative piece
+    has a formula, f′ = a + 1, with its number substituted."""
+    net = dp.Network.from_weights(
+        [[[1.0], [-1.0]], [[0.5, 0.5]]], [[0.0, 0.0], [0.0]], [act, "identity"]
+    )
+    trace = dp.explain(net, [0.7], [0.2], 0.1)
+    st = trace.steps[0]
+    text = trace.to_text()
+    assert f"f′(z₁⁽¹⁾) = {to_text(Num(st.fprime[0][0, 0]))}    (as z > 0)" in text
+    if act == "elu":
+        a2 = to_text(Num(st.a[1][0, 1]))
+        assert (
+            f"f′(z₂⁽¹⁾) = a + 1 = {a2} + 1 = {to_text(Num(st.fprime[0][0, 1]))}    (as z ≤ 0)"
+            in text
+        )
+    else:
+        assert f"f′(z₂⁽¹⁾) = {to_text(Num(st.fprime[0][0, 1]))}    (as z ≤ 0)" in text

@@ -204,3 +204,25 @@ def test_html_is_self_contained():
     for needle in ("http://", "https://", "<script", " src=", "@import", "url("):
         assert needle not in html
     assert html.count("<link") == 1 and '<link rel="icon" href="data:,">' in html
+
+
+def test_silu_and_gelu_pages_lay_out_their_formulas(browser, tmp_path):
+    """GELU's √(2/π) and tanh, SiLU's σ: native MathML, no console message, no request."""
+    net = dp.Network.from_weights(
+        [[[0.4, -0.7], [1.3, 0.2]], [[0.5, -0.9]]], [[0.1, -0.2], [0.05]], ["gelu", "silu"]
+    )
+    page = tmp_path / "gelu_silu.html"
+    page.write_text(dp.explain(net, [0.5, -1.5], [0.3], 0.1).to_html(), encoding="utf-8")
+    events = browser.load(page.as_uri())
+    assert problems(events) == []
+    assert requests(events) == [page.as_uri()]
+    dom = json.loads(browser.js(LAYOUT))
+    assert dom["display"] == ["math"] and dom["fracHeight"] > 10
+    labels = dom["svgs"][0]["text"]
+    assert "GELU" in labels and "SiLU" in labels
+    roots = browser.js(
+        "JSON.stringify([...document.querySelectorAll('msqrt')]"
+        ".map(r => r.getBoundingClientRect().height))"
+    )
+    heights = json.loads(roots)
+    assert len(heights) >= 4 and min(heights) > 10  # √(2/π) drawn as a root over a fraction

@@ -11,7 +11,7 @@ from .divergence import DivergenceCheck, DivergenceError
 from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
 from .io import load, save
-from .losses import Loss, available_losses, get_loss, output_delta
+from .losses import Loss, available_losses, get_loss, output_delta, register_loss
 from .network import Dense, ForwardPass, Gradients, Network
 from .optimizers import (
     SGD,
@@ -86,6 +86,7 @@ __all__ = [
     "numeric_gradients",
     "output_delta",
     "register_activation",
+    "register_loss",
     "save",
     "to_onnx",
     "to_torch",

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import onnx
     import torch
 
+    from .activations import OnnxGraph
+
 ONNX_OPSET = 17
 ONNX_IR_VERSION = 8  # the IR version of opset 17: readable by every onnxruntime since 1.11
 
@@ -36,27 +38,16 @@ def _check_exportable(network: Network, target: str) -> None:
     if not isinstance(network, Network):
         raise TypeError(f"expected a deltaprop Network, got {type(network).__name__}")
     for i, layer in enumerate(network.layers, start=1):
-        if layer.activation.name not in _ONNX_OPS:
+        act = layer.activation
+        keyword = "onnx" if target == "ONNX" else "torch"
+        if getattr(act, keyword) is None:
             raise ValueError(
-                f"layer {i} uses the activation {layer.activation.name!r}, which has no "
-                f"{target} equivalent; only built-in activations export"
+                f"layer {i} uses the activation {act.name!r}, which has no {target} equivalent; "
+                f"declare one with register_activation(..., {keyword}=...)"
             )
 
 
 # --- ONNX ---------------------------------------------------------------------------------------
-
-# Activation → (op, attributes) for float32. onnxruntime has no float64 kernel for LeakyRelu,
-# Elu or Softplus, so for float64 those three are spelled out in elementary ops (_decomposed).
-_ONNX_OPS = {
-    "identity": None,
-    "sigmoid": ("Sigmoid", {}),
-    "tanh": ("Tanh", {}),
-    "relu": ("Relu", {}),
-    "leaky_relu": ("LeakyRelu", {"alpha": 0.01}),
-    "elu": ("Elu", {"alpha": 1.0}),
-    "softplus": ("Softplus", {}),
-    "softmax": ("Softmax", {"axis": 1}),
-}
 
 
 def to_onnx(
@@ -70,7 +61,9 @@ def to_onnx(
 
     Input ``input_name`` is ``(n, inputs)``, output ``output_name`` is ``(n, outputs)``, both of
     the network's dtype (float32 → ``FLOAT``, float64 → ``DOUBLE``). Each layer is one ``Gemm``
-    (``transB=1``, so ``W`` keeps deltaprop's ``(units, inputs)`` layout) and its activation op.
+    (``transB=1``, so ``W`` keeps deltaprop's ``(units, inputs)`` layout) and the nodes its
+    activation declares (``Activation.onnx``, or ``onnx_float64`` for a float64 network where
+    onnxruntime lacks a float64 kernel of the op).
     """
     onnx = _require("onnx", "onnx", "to_onnx")
     from onnx import helper, numpy_helper
@@ -88,16 +81,9 @@ def to_onnx(
             inputs.append(f"b{i}")
         z = f"z{i}"
         nodes.append(helper.make_node("Gemm", inputs, [z], name=f"dense{i}", transB=1))
-        name = layer.activation.name
-        if name == "identity":
-            a = z
-            continue
-        a = f"a{i}"
-        if double and name in _DECOMPOSED:
-            _DECOMPOSED[name](helper, nodes, inits, z, a, network.dtype)
-        else:
-            op, attrs = _ONNX_OPS[name]
-            nodes.append(helper.make_node(op, [z], [a], name=f"{name}{i}", **attrs))
+        act = layer.activation
+        graph = act.onnx_float64 if double and act.onnx_float64 is not None else act.onnx
+        a = _add_activation(graph, f"{act.name}{i}", z, f"a{i}", nodes, inits, network.dtype)
     nodes.append(helper.make_node("Identity", [a], [output_name], name="output"))
     sizes = network.sizes
     graph = helper.make_graph(
@@ -122,50 +108,24 @@ def to_onnx(
     return model
 
 
-def _const(inits, name: str, value: float, dtype) -> str:
-    from onnx import numpy_helper
+def _add_activation(graph: OnnxGraph, prefix: str, z: str, a: str, nodes, inits, dtype) -> str:
+    """Append an activation's :class:`~deltaprop.activations.OnnxGraph` from the tensor ``z`` to
+    ``a`` (local names and constants prefixed with ``prefix``); return the output's name."""
+    from onnx import helper, numpy_helper
 
-    if not any(t.name == name for t in inits):
-        inits.append(numpy_helper.from_array(np.array(value, dtype=dtype), name))
-    return name
-
-
-def _leaky_relu64(helper, nodes, inits, z, a, dtype):
-    # max(z, 0.01 z): deltaprop's own formula
-    slope = _const(inits, "leaky_slope", 0.01, dtype)
-    nodes += [
-        helper.make_node("Mul", [z, slope], [z + "_scaled"]),
-        helper.make_node("Max", [z, z + "_scaled"], [a]),
-    ]
-
-
-def _elu64(helper, nodes, inits, z, a, dtype):
-    # z if z > 0 else e^min(z, 0) − 1
-    zero, one = _const(inits, "zero", 0.0, dtype), _const(inits, "one", 1.0, dtype)
-    nodes += [
-        helper.make_node("Min", [z, zero], [z + "_neg"]),
-        helper.make_node("Exp", [z + "_neg"], [z + "_exp"]),
-        helper.make_node("Sub", [z + "_exp", one], [z + "_expm1"]),
-        helper.make_node("Greater", [z, zero], [z + "_pos"]),
-        helper.make_node("Where", [z + "_pos", z, z + "_expm1"], [a]),
-    ]
-
-
-def _softplus64(helper, nodes, inits, z, a, dtype):
-    # max(z, 0) + log(1 + e^−|z|): stable for any z
-    one = _const(inits, "one", 1.0, dtype)
-    nodes += [
-        helper.make_node("Abs", [z], [z + "_abs"]),
-        helper.make_node("Neg", [z + "_abs"], [z + "_nabs"]),
-        helper.make_node("Exp", [z + "_nabs"], [z + "_exp"]),
-        helper.make_node("Add", [z + "_exp", one], [z + "_1p"]),
-        helper.make_node("Log", [z + "_1p"], [z + "_log1p"]),
-        helper.make_node("Relu", [z], [z + "_relu"]),
-        helper.make_node("Add", [z + "_relu", z + "_log1p"], [a]),
-    ]
-
-
-_DECOMPOSED = {"leaky_relu": _leaky_relu64, "elu": _elu64, "softplus": _softplus64}
+    if not graph.nodes:
+        return z  # a = z: nothing to add
+    names = {"z": z, "a": a}
+    for local, value in graph.constants:
+        names[local] = f"{prefix}_{local}"
+        inits.append(numpy_helper.from_array(np.array(value, dtype=dtype), names[local]))
+    for k, (op, inputs, output, attributes) in enumerate(graph.nodes):
+        for local in (*inputs, output):
+            names.setdefault(local, f"{prefix}_{local}")
+        node = prefix if len(graph.nodes) == 1 else f"{prefix}_{k}"
+        ins = [names[t] for t in inputs]
+        nodes.append(helper.make_node(op, ins, [names[output]], name=node, **attributes))
+    return a
 
 
 # --- PyTorch ------------------------------------------------------------------------------------
@@ -175,22 +135,12 @@ def to_torch(network: Network) -> torch.nn.Sequential:
     """An equivalent ``torch.nn.Sequential``: ``nn.Linear`` layers and activation modules.
 
     Weights are copied (same values, same dtype); a bias-free layer is ``nn.Linear(bias=False)``;
-    identity layers add no module. Softplus uses ``threshold=40`` rather than PyTorch's 20, past
-    which ``log(1 + eᶻ)`` and ``z`` agree to the last bit of float64.
+    each activation's module is the one it declares (``Activation.torch``; identity adds none).
     """
     torch = _require("torch", "torch", "to_torch")
     nn = torch.nn
     _check_exportable(network, "PyTorch")
     dtype = torch.float64 if network.dtype == np.float64 else torch.float32
-    make = {
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-        "relu": nn.ReLU,
-        "leaky_relu": lambda: nn.LeakyReLU(0.01),
-        "elu": lambda: nn.ELU(alpha=1.0),
-        "softplus": lambda: nn.Softplus(beta=1.0, threshold=40.0),
-        "softmax": lambda: nn.Softmax(dim=1),
-    }
     modules = []
     for layer in network.layers:
         linear = nn.Linear(layer.inputs, layer.units, bias=layer.b is not None, dtype=dtype)
@@ -199,6 +149,7 @@ def to_torch(network: Network) -> torch.nn.Sequential:
             if layer.b is not None:
                 linear.bias.copy_(torch.from_numpy(layer.b))
         modules.append(linear)
-        if layer.activation.name != "identity":
-            modules.append(make[layer.activation.name]())
+        module = layer.activation.torch(nn)  # None: a = z, no module
+        if module is not None:
+            modules.append(module)
     return nn.Sequential(*modules)

@@ -20,11 +20,12 @@ a saturated output gives a large finite loss, never ``log(0)``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from .activations import Activation
+from .notation import HALF, Expr, Frac, Func, Lit, Op, Paren, Pow, Row, Sum, Sym, join, row
 
 Array = np.ndarray
 
@@ -84,8 +85,28 @@ def _cross_entropy_grad(o, t, out):
 
 
 @dataclass(frozen=True)
+class LossNotation:
+    """A loss's formulas as expressions (:mod:`deltaprop.notation`), rendered in every format.
+
+    ``value``: ``J`` for one sample, symbolic in ``o_k`` and ``t_k``. ``value_with(o, t)``: ``J``
+    with one sample's numbers (``o``, ``t`` lists of ``Num``). ``gradient(o, t, k)``: ``∂J/∂o_i``
+    from ``o_i`` and ``t_i`` (symbols with ``k`` None, or numbers with ``k`` the number of outputs).
+    """
+
+    value: Expr
+    value_with: Callable[[list[Expr], list[Expr]], Expr]
+    gradient: Callable[[Expr, Expr, int | None], Expr]
+
+
+@dataclass(frozen=True)
 class Loss:
-    """A loss: ``value(o, t)`` is the batch mean, ``gradient(o, t)`` the per-sample ``∂J/∂o``."""
+    """A loss: ``value(o, t)`` is the batch mean, ``gradient(o, t)`` the per-sample ``∂J/∂o``.
+
+    ``fused_activation``: the output activation after which ``δᴸ = o − t`` (the shortcut), and
+    ``shortcut_reason`` why it holds; with ``shortcut_unit_rows`` it holds only where every target
+    row sums to 1, and the engine otherwise takes its exact generalisation ``δ = o Σₖtₖ − t``.
+    ``notation``: the formulas as expressions (None: a worked solution shows the numbers only).
+    """
 
     name: str
     per_sample_fn: Callable[[Array, Array], Array]
@@ -93,6 +114,15 @@ class Loss:
     formula: str
     gradient_formula: str
     fused_activation: str | None = None
+    shortcut_reason: str = field(default="", compare=False)
+    shortcut_unit_rows: bool = field(default=False, compare=False)
+    notation: LossNotation | None = field(default=None, compare=False)
+
+    def __reduce__(self):
+        # A registered loss pickles as its name (its formulas are lambdas), any other by field.
+        if LOSSES.get(self.name) is self:
+            return get_loss, (self.name,)
+        return Loss, tuple(getattr(self, f.name) for f in fields(self))
 
     def per_sample(self, o: Array, t: Array) -> Array:
         """``J(oᵢ, tᵢ)`` for every sample, shape ``(n,)``."""
@@ -114,36 +144,157 @@ class Loss:
         return self.fused_activation == activation.name
 
 
+# --- the formulas ------------------------------------------------------------------------------
+
+ONE, TWO = Lit("1"), Lit("2")
+O_K, T_K = Sym("o", "k"), Sym("t", "k")
+
+
+def _square(o: Expr, t: Expr) -> Expr:
+    return Pow(Paren(row(o, "−", t)), TWO)
+
+
+def _written_out(terms: list[Expr]) -> Expr:
+    """One term as it is, several as ``(a + b + …)``."""
+    return terms[0] if len(terms) == 1 else Paren(join(terms, "+"))
+
+
+def _log_term(o: Expr, t: Expr) -> Row:
+    """``t·log(o) + (1 − t)·log(1 − o)``."""
+    left = row(t, "·", Func("log", [o]))
+    return row(left, "+", row(Paren(row(ONE, "−", t)), "·", Func("log", [row(ONE, "−", o)])))
+
+
+def _ce_term(o: Expr, t: Expr) -> Row:
+    """``t·log(o)``."""
+    return row(t, "·", Func("log", [o]))
+
+
+def _mse_gradient(o: Expr, t: Expr, k: int | None) -> Expr:
+    d = row(TWO, "·", Paren(row(o, "−", t)))  # 2(o − t)/k; with one output, 2(o − t)
+    return d if k == 1 else Frac(d, Sym("k") if k is None else Lit(str(k)))
+
+
+def _mse_value_with(o: list[Expr], t: list[Expr]) -> Expr:
+    body = _written_out([_square(a, b) for a, b in zip(o, t, strict=True)])
+    return body if len(o) == 1 else row(Frac(ONE, Lit(str(len(o)))), body)
+
+
+# The shortcut δ = o − t is valid for exactly three (activation, loss) pairs, because in each the
+# activation's derivative cancels the loss's denominator:
+#   identity + squared_error: ∂J/∂o = o − t and f' = 1;
+#   sigmoid + log_loss:       (o − t)/(o(1 − o)) · o(1 − o) = o − t;
+#   softmax + cross_entropy:  Σᵢ (−tᵢ/oᵢ) oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ = oⱼ − tⱼ (Σ t = 1).
+SQUARED_ERROR = Loss(
+    "squared_error",
+    _squared_error,
+    _squared_error_grad,
+    "½ Σ (o − t)²",
+    "o − t",
+    "identity",
+    shortcut_reason="an identity output with the squared error: f′ = 1, so δ = ∂J/∂o = o − t",
+    notation=LossNotation(
+        row(HALF, Sum("k", _square(O_K, T_K))),
+        lambda o, t: row(HALF, _written_out([_square(a, b) for a, b in zip(o, t, strict=True)])),
+        lambda o, t, k: row(o, "−", t),
+    ),
+)
+MSE = Loss(
+    "mse",
+    _mse,
+    _mse_grad,
+    "(1/k) Σ (o − t)²",
+    "2(o − t)/k",
+    notation=LossNotation(
+        row(Frac(ONE, Sym("k")), Sum("k", _square(O_K, T_K))), _mse_value_with, _mse_gradient
+    ),
+)
+LOG_LOSS = Loss(
+    "log_loss",
+    _log_loss,
+    _log_loss_grad,
+    "−Σ [t log o + (1 − t) log(1 − o)]",
+    "(o − t) / (o(1 − o))",
+    "sigmoid",
+    shortcut_reason=(
+        "a sigmoid output with the log loss: f′ = o(1 − o) cancels the denominator of ∂J/∂o"
+    ),
+    notation=LossNotation(
+        Row([Op("−"), Sum("k", Paren(_log_term(O_K, T_K)))]),
+        lambda o, t: Row(
+            [Op("−"), Paren(join([_log_term(a, b) for a, b in zip(o, t, strict=True)], "+"))]
+        ),
+        lambda o, t, k: Frac(row(o, "−", t), row(o, "·", Paren(row(ONE, "−", o)))),
+    ),
+)
+CROSS_ENTROPY = Loss(
+    "cross_entropy",
+    _cross_entropy,
+    _cross_entropy_grad,
+    "−Σ t log o",
+    "−t / o",
+    "softmax",
+    shortcut_reason=(
+        "a softmax output with the cross-entropy: Σᵢ (−tᵢ/oᵢ)·oᵢ([i = j] − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, "
+        "which is oⱼ − tⱼ when the targets sum to 1"
+    ),
+    shortcut_unit_rows=True,
+    notation=LossNotation(
+        Row([Op("−"), Sum("k", _ce_term(O_K, T_K))]),
+        lambda o, t: Row([Op("−"), Paren(join(list(map(_ce_term, o, t)), "+"))]),
+        lambda o, t, k: Row([Op("−"), Frac(t, o)]),
+    ),
+)
+
 LOSSES: dict[str, Loss] = {
-    loss.name: loss
-    for loss in (
-        # The shortcut δ = o − t is valid for exactly three (activation, loss) pairs, because in
-        # each the activation's derivative cancels the loss's denominator:
-        #   identity + squared_error: ∂J/∂o = o − t and f' = 1;
-        #   sigmoid + log_loss:       (o − t)/(o(1 − o)) · o(1 − o) = o − t;
-        #   softmax + cross_entropy:  Σᵢ (−tᵢ/oᵢ) oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ = oⱼ − tⱼ (Σ t = 1).
-        Loss(
-            "squared_error",
-            _squared_error,
-            _squared_error_grad,
-            "½ Σ (o − t)²",
-            "o − t",
-            "identity",
-        ),
-        Loss("mse", _mse, _mse_grad, "(1/k) Σ (o − t)²", "2(o − t)/k"),
-        Loss(
-            "log_loss",
-            _log_loss,
-            _log_loss_grad,
-            "−Σ [t log o + (1 − t) log(1 − o)]",
-            "(o − t) / (o(1 − o))",
-            "sigmoid",
-        ),
-        Loss(
-            "cross_entropy", _cross_entropy, _cross_entropy_grad, "−Σ t log o", "−t / o", "softmax"
-        ),
-    )
+    loss.name: loss for loss in (SQUARED_ERROR, MSE, LOG_LOSS, CROSS_ENTROPY)
 }
+
+
+def register_loss(
+    name: str | Loss,
+    per_sample: Callable[[Array, Array], Array] | None = None,
+    gradient: Callable[[Array, Array], Array] | None = None,
+    formula: str = "",
+    gradient_formula: str = "",
+    *,
+    notation: LossNotation | None = None,
+    fused_activation: str | None = None,
+    shortcut_reason: str = "",
+) -> Loss:
+    """Register a user-defined loss, or a ready :class:`Loss`.
+
+    ``per_sample(o, t) -> J`` of shape ``(n,)`` and ``gradient(o, t) -> ∂J/∂o`` of shape
+    ``(n, k)`` take plain arrays (they need not support ``out=``). The name can then be used
+    anywhere a loss name is accepted; ``notation`` gives its formulas to worked solutions;
+    ``fused_activation`` names the output activation after which ``δᴸ = o − t`` (and
+    ``shortcut_reason`` says why).
+    """
+    if isinstance(name, Loss):
+        LOSSES[name.name] = name
+        return name
+    if not name or not isinstance(name, str):
+        raise ValueError(f"loss name must be a non-empty string, got {name!r}")
+    if not callable(per_sample) or not callable(gradient):
+        raise TypeError("per_sample and gradient must be callables")
+
+    def grad(o, t, out):
+        out[...] = gradient(o, t)
+        return out
+
+    loss = Loss(
+        name,
+        per_sample,
+        grad,
+        formula or f"{name}(o, t)",
+        gradient_formula or f"∂{name}/∂o",
+        fused_activation,
+        shortcut_reason=shortcut_reason,
+        notation=notation,
+    )
+    LOSSES[name] = loss
+    return loss
+
 
 _ALIASES = {
     "squared": "squared_error",
@@ -194,7 +345,7 @@ def output_delta(
     if out is None:
         out = np.empty_like(o)
     if use_shortcut and loss.has_shortcut(activation):
-        if loss.name != "cross_entropy":
+        if not loss.shortcut_unit_rows:
             return np.subtract(o, t, out=out)
         # Softmax + CE: Σᵢ (−tᵢ/oᵢ)·oᵢ(δᵢⱼ − oⱼ) = oⱼ Σᵢ tᵢ − tⱼ, no division by o, exact for any
         # o; it is o − t where every row sums to exactly 1 (one-hot rows do).
@@ -213,7 +364,7 @@ def shortcut_applies(loss: Loss, activation: Activation, t: Array) -> bool:
     solution calls valid; the engine itself takes ``o − t`` only on exact row sums)."""
     if not loss.has_shortcut(activation):
         return False
-    return loss.name != "cross_entropy" or rows_sum_to_one(t)
+    return not loss.shortcut_unit_rows or rows_sum_to_one(t)
 
 
 def rows_sum_to_one(t: Array, exact: bool = False) -> bool:

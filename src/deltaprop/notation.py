@@ -227,7 +227,7 @@ def after_op(prev: Expr) -> bool:
 
 _TEX_NAMES = {"σ": r"\sigma", "δ": r"\delta", "η": r"\eta", "μ": r"\mu", "θ": r"\theta"}
 _TEX_NAMES.update({"β₁": r"\beta_1", "β₂": r"\beta_2", "ε": r"\varepsilon", "ρ": r"\rho"})
-_TEX_NAMES.update({"α": r"\alpha", "λ": r"\lambda", "∂": "\\partial ", "Σ": r"\sum"})
+_TEX_NAMES.update({"α": r"\alpha", "λ": r"\lambda", "∂": "\\partial ", "Σ": r"\sum", "π": r"\pi"})
 _TEX_OPS = {"·": r" \cdot ", "−": " - ", "←": r" \leftarrow ", "⊙": r" \odot ", ",": ",\\ "}
 _TEX_OPS.update({"≤": r" \le ", ">": " > ", "×": r" \times ", "≈": r" \approx "})
 

@@ -8,13 +8,17 @@ read from the trace.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..notation import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
-from ..trace import StepTrace, Trace
-from . import formulas as F
 from .document import Document, Eq, Heading, Para
 from .formulas import layer_sym, partial, weight_sym
+
+if TYPE_CHECKING:
+    from ..activations import Activation
+    from ..trace import StepTrace, Trace
 
 
 def role(trace: Trace, layer: int) -> str:
@@ -73,8 +77,13 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
         sample_heading(doc, st, s)
         o, t = st.output[s], st.t[s]
         for i in range(k):
-            sym, sub = F.loss_gradient(trace.loss.name, k, i + 1, float(o[i]), float(t[i]))
-            parts = [sym] + ([sub] if sub is not None else [])
+            parts = []
+            if trace.loss.notation is not None:
+                gradient = trace.loss.notation.gradient
+                parts = [
+                    gradient(Sym("o", str(i + 1)), Sym("t", str(i + 1)), None),
+                    gradient(Num(float(o[i])), Num(float(t[i])), k),
+                ]
             doc.add(
                 Eq(
                     row(
@@ -87,7 +96,7 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
             )
         if act.elementwise:
             for i in range(k):
-                _fprime_eq(doc, act.name, L, i, st.z[-1][s, i], st.a[-1][s, i], st.fprime[-1][s, i])
+                _fprime_eq(doc, act, L, i, st.z[-1][s, i], st.a[-1][s, i], st.fprime[-1][s, i])
             for i in range(k):
                 d = layer_sym("δ", i + 1, L)
                 doc.add(
@@ -164,14 +173,16 @@ def output_delta_section(doc, trace: Trace, st: StepTrace) -> None:
             " exactly" if diff == 0 else f" (up to rounding: {diff:.1e})",
             "; the engine trains with the shortcut.",
         ]
-        doc.add(Para([f"Shortcut δ = o − t: valid for {F.SHORTCUT_REASON[act.name]}. ", *agree]))
+        reason = trace.loss.shortcut_reason or f"{act.name} output, {trace.loss.name} loss"
+        doc.add(Para([f"Shortcut δ = o − t: valid for {reason}. ", *agree]))
     elif trace.loss.has_shortcut(act):
         doc.add(
             Para(
                 [
-                    "The shortcut δ = o − t is not valid here: with a softmax output and the "
-                    "cross-entropy it needs every target row to sum to 1, and the targets do not "
-                    "sum to 1. The engine uses its exact generalisation δⱼ = oⱼ Σᵢ tᵢ − tⱼ "
+                    f"The shortcut δ = o − t is not valid here: with a {act.name} output and the "
+                    f"{trace.loss.name} loss it needs every target row to sum to 1, and the "
+                    "targets do not sum to 1. The engine uses its exact generalisation "
+                    "δⱼ = oⱼ Σᵢ tᵢ − tⱼ "
                     '(the lines marked "the engine\'s δ"; no division by o). ',
                     _general_form_agreement(diff, st),
                 ]
@@ -201,18 +212,16 @@ def _general_form_agreement(diff: float, st) -> str:
     )
 
 
-def _fprime_eq(doc, name: str, layer: int, i: int, zv, av, value) -> None:
-    sym, sub = F.derivative(name, float(zv), float(av))
+def _fprime_eq(doc, act: Activation, layer: int, i: int, zv, av, value) -> None:
+    sym, sub, note = act.notation.derivative_at(float(zv), float(av))
     lhs = Func("f′", [layer_sym("z", i + 1, layer)])
-    if sym is None:
-        doc.add(Eq(row(lhs, "=", Num(value)), F.derivative_note(name, float(zv))))
+    if sym is None:  # no formula on this piece: the number, and which piece
+        doc.add(Eq(row(lhs, "=", Num(value)), note))
         return
-    parts = [p for p in (sym, sub) if p is not None]
-    items = [x for p in parts for x in ("=", p)]
-    if isinstance(sym, Lit) and sub is None:  # f′ = 1: nothing to substitute
-        doc.add(Eq(row(lhs, *items)))
+    if sub is None:  # a constant (identity's 1): nothing to substitute
+        doc.add(Eq(row(lhs, "=", sym), note))
         return
-    doc.add(Eq(row(lhs, *items, "=", Num(value))))
+    doc.add(Eq(row(lhs, "=", sym, "=", sub, "=", Num(value)), note))
 
 
 def hidden_deltas_section(doc, trace: Trace, st: StepTrace) -> None:
@@ -246,7 +255,7 @@ def hidden_deltas_section(doc, trace: Trace, st: StepTrace) -> None:
                 )
                 if act.elementwise:
                     fp = st.fprime[ly - 1][s, i]
-                    _fprime_eq(doc, act.name, ly, i, st.z[ly - 1][s, i], st.a[ly][s, i], fp)
+                    _fprime_eq(doc, act, ly, i, st.z[ly - 1][s, i], st.a[ly][s, i], fp)
                     doc.add(
                         Eq(
                             row(

@@ -7,11 +7,11 @@ pass again. Every number is read from the :class:`~deltaprop.trace.Trace`; nothi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..notation import Frac, Func, Lit, Mat, Num, Paren, Sum, Sym, join, row
-from ..trace import StepTrace, Trace
-from . import formulas as F
 from .backward import (
     gradients_section,
     hidden_deltas_section,
@@ -22,6 +22,9 @@ from .backward import (
 from .document import Document, Eq, Figure, Heading, Para, Table
 from .formulas import layer_sym, partial, weight_sym
 from .optimizer import update_section
+
+if TYPE_CHECKING:
+    from ..trace import StepTrace, Trace
 
 ORDINAL = {1: "one training step", 2: "two training steps", 3: "three training steps"}
 
@@ -57,8 +60,8 @@ def _preamble(doc: Document, trace: Trace) -> None:
     layers = [f"{trace.sizes[0]} input{'s' if trace.sizes[0] > 1 else ''}"]
     layers += [f"{trace.sizes[ly]} {trace.activations[ly - 1].name}" for ly in range(1, L + 1)]
     doc.add(Para(["Network: " + " → ".join(layers) + " (neurons per layer, input first)."]))
-    sym, _ = F.loss_value(trace.loss.name, [0.0] * trace.sizes[-1], [0.0] * trace.sizes[-1])
-    loss_eq = row(Sym("J"), "=", sym) if sym is not None else Sym("J")
+    notation = trace.loss.notation
+    loss_eq = row(Sym("J"), "=", notation.value) if notation is not None else Sym("J")
     doc.add(Para([f"Loss per sample: {trace.loss.name}, ", loss_eq, "."]))
     doc.add(
         Para(
@@ -181,20 +184,20 @@ def _forward(doc, trace: Trace, W, b, z, a, s: int) -> None:
             doc.add(Eq(row(zi, "=", join(terms, "+"), "=", join(nums, "+"), "=", Num(zl[i]))))
         for i in range(Wl.shape[0]):
             zi, ai = layer_sym("z", i + 1, ly), layer_sym("a", i + 1, ly)
-            sym, sub = F.activation_value(act.name, zi, float(zl[i]), zl.tolist(), i)
-            if act.name == "identity" or (act.name == "elu" and zl[i] > 0):
-                doc.add(Eq(row(ai, "=", zi, "=", Num(al[i]))))
-            else:
-                doc.add(Eq(row(ai, "=", sym, "=", sub, "=", Num(al[i]))))
+            sym, sub = act.notation.value_at(zi, float(zl[i]), zl.tolist())
+            forms = [sym] if sub is None else [sym, sub]  # f(z) = z: nothing to substitute
+            doc.add(Eq(row(ai, *[x for p in forms for x in ("=", p)], "=", Num(al[i]))))
 
 
 def _loss(doc, trace: Trace, st: StepTrace, o, per_sample, mean: float) -> None:
-    name = trace.loss.name
+    notation = trace.loss.notation
     for s in range(st.n):
-        sym, sub = F.loss_value(name, o[s].tolist(), st.t[s].tolist())
         J = Sym("J") if st.n == 1 else Sym("J", str(s + 1))
         head = [Sym("E"), "=", J] if st.n == 1 else [J]
-        parts = [sym, sub] if sym is not None else []
+        parts = []
+        if notation is not None:
+            numbers = [Num(float(v)) for v in o[s]], [Num(float(v)) for v in st.t[s]]
+            parts = [notation.value, notation.value_with(*numbers)]
         doc.add(Eq(row(*head, *[x for p in parts for x in ("=", p)], "=", Num(per_sample[s]))))
     if st.n > 1:
         frac = Frac(Lit("1"), Lit(str(st.n)))

@@ -4,18 +4,19 @@ edges with their weight w and gradient ∂E/∂w; edge width grows with |w|, col
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..notation import Num, to_text
-from ..trace import StepTrace, Trace
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 R = 24  # neuron radius
 ROW = 150  # vertical spacing of neurons
 LEFT, TOP, BOTTOM = 90, 10, 20
 POSITIVE, NEGATIVE = "#1f6fb4", "#d9541e"
-SHORT = {"sigmoid": "σ", "identity": "id", "relu": "ReLU", "leaky_relu": "lReLU", "elu": "ELU"}
-SHORT.update({"softplus": "s₊", "softmax": "soft", "tanh": "tanh"})
 
 
 def _n(v: float, d: int) -> str:
@@ -33,7 +34,7 @@ def network_svg(trace: Trace, k: int, s: int, d: int = 4) -> str:
     Each edge's label (weight above, gradient below) sits at a fraction of the edge's length that
     depends on its source neuron, so that labels of different sources do not overlap.
     """
-    st: StepTrace = trace.steps[k]
+    st = trace.steps[k]
     sizes = trace.sizes
     tall = max(sizes)
     # wider gaps where many edges fan in, so that their labels have room side by side
@@ -72,8 +73,7 @@ def network_svg(trace: Trace, k: int, s: int, d: int = 4) -> str:
             if ly == 0:
                 inner, lines = f"x{_sub(i + 1)}", [f"x{_sub(i + 1)} = {_n(st.x[s, i], d)}"]
             else:
-                act = trace.activations[ly - 1].name
-                inner = SHORT.get(act, act[:5])
+                inner = trace.activations[ly - 1].label  # the activation's short name
                 lines = [
                     f"z = {_n(st.z[ly - 1][s, i], d)}",
                     f"a = {_n(st.a[ly][s, i], d)}",

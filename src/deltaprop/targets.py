@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .losses import Loss
+from .losses import LOSSES, Loss
 
 if TYPE_CHECKING:
     from .network import Network
@@ -21,10 +21,10 @@ Array = np.ndarray
 
 
 def default_loss(network: Network) -> str:
-    """The loss that pairs with the output activation (its delta is ``o − t``)."""
-    return {"softmax": "cross_entropy", "sigmoid": "log_loss"}.get(
-        network.layers[-1].activation.name, "squared_error"
-    )
+    """The loss that pairs with the output activation (its delta is ``o − t``: each loss declares
+    its activation), else the squared error."""
+    act = network.layers[-1].activation.name
+    return next((k for k, v in LOSSES.items() if v.fused_activation == act), "squared_error")
 
 
 def prepare_targets(network: Network, y, n: int) -> Array:

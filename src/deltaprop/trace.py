@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .activations import Activation, softmax_jacobian
+from .activations import Activation
 from .losses import Loss, get_loss, output_delta, shortcut_applies
 from .optimizers import Optimizer, State, copy_state, get_optimizer
 from .step import StepResult, TrainingStep, targets_normalised
@@ -51,7 +51,7 @@ class StepTrace:
     loss: float  # E = (1/n) Σₛ J(oₛ, tₛ)
     dJ_do: Array  # per-sample ∂J/∂o (n, k)
     fprime: list[Array | None]  # f'(zˡ) for element-wise activations, else None
-    jacobian: list[Array | None]  # softmax Jacobians ∂aᵢ/∂zⱼ (n, units, units), else None
+    jacobian: list[Array | None]  # Jacobians ∂aᵢ/∂zⱼ (n, units, units) where not element-wise
     back: list[Array | None]  # ∂J/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ per sample (n, units); None for the output
     delta_general: Array  # δᴸ by the general chain rule (use_shortcut=False)
     shortcut: bool  # δᴸ = o − t is valid for this (activation, loss) pair
@@ -244,7 +244,8 @@ def record_step(
     for i, ly in enumerate(layers):
         act = ly.activation
         fprime.append(act.derivative(fp.z[i], fp.a[i + 1]) if act.elementwise else None)
-        jac.append(softmax_jacobian(fp.a[i + 1]) if act.name == "softmax" else None)
+        # the full Jacobian where f couples its outputs (softmax); f′ alone says it otherwise
+        jac.append(None if act.elementwise else act.jacobian(fp.z[i], fp.a[i + 1]))
     fp_after = network.forward(x)
     trace = StepTrace(
         step=number,

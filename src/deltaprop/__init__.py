@@ -7,9 +7,11 @@ vectorised over the batch, every number inspectable.
 
 from .activations import Activation, available_activations, get_activation, register_activation
 from .callbacks import Callback, EarlyStopping, LambdaCallback
+from .checkpoints import Checkpoint
 from .divergence import DivergenceCheck, DivergenceError
 from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
+from .interrupt import TrainingInterrupted, stop_on_signals
 from .io import load, save
 from .losses import Loss, available_losses, get_loss, output_delta, register_loss
 from .network import Dense, ForwardPass, Gradients, Network
@@ -47,6 +49,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Callback",
+    "Checkpoint",
     "Constant",
     "Dense",
     "DivergenceCheck",
@@ -70,6 +73,7 @@ __all__ = [
     "StepDecay",
     "StepTrace",
     "Trace",
+    "TrainingInterrupted",
     "TrainingStep",
     "available_activations",
     "available_losses",
@@ -88,6 +92,7 @@ __all__ = [
     "register_activation",
     "register_loss",
     "save",
+    "stop_on_signals",
     "to_onnx",
     "to_torch",
 ]

@@ -1,8 +1,8 @@
 """Callbacks: code the training loop calls at its events, and early stopping.
 
-A callback overrides any of ``on_train_begin``, ``on_epoch_end``, ``on_train_end``; each receives
-the :class:`~deltaprop.training.TrainingRun` (network, optimizer, state, history), and may set
-``run.stop_training = True``.
+A callback overrides any of ``on_train_begin``, ``on_epoch_end``, ``on_train_end`` and
+``on_interrupt``; each receives the :class:`~deltaprop.training.TrainingRun` (network, optimizer,
+state, history), and may set ``run.stop_training = True``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ class Callback:
 
     def on_train_end(self, run: TrainingRun) -> None:
         pass
+
+    def on_interrupt(self, run: TrainingRun) -> None:
+        """The run was stopped on request and is back at its last complete epoch's end."""
 
 
 class LambdaCallback(Callback):

@@ -12,6 +12,7 @@ twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +47,7 @@ class EpochResult:
     finite: bool = True
     traces: list[StepTrace] = field(default_factory=list)
     first_loss: float | None = None
+    interrupted: bool = False
 
     @property
     def grad_norm(self) -> float:
@@ -68,6 +70,7 @@ def run_epoch(
     norms: EpochNorms | None = None,
     trace_at: frozenset[int] = frozenset(),
     first_update: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> EpochResult:
     """Visit ``X`` (n, inputs) and ``T`` (n, outputs) in ``order`` (None: as stored).
 
@@ -75,6 +78,7 @@ def run_epoch(
     *reported* data error only (scikit-learn reports the squared error averaged over outputs while
     its gradient is that of the sum). Updates numbered ``first_update + k`` (counting from 0)
     that are in ``trace_at`` are recorded as worked solutions (:func:`deltaprop.trace.record_step`).
+    ``stop()``, asked after every batch, ends the epoch early (``interrupted``) when it is true.
     """
     n = X.shape[0]
     total, correct, updates, traces, first = 0.0, 0, 0, [], None
@@ -106,5 +110,8 @@ def run_epoch(
         if norms is not None:
             norms.add(ws)
         updates += 1
+        if stop is not None and stop():
+            return EpochResult(total / n, correct, updates, traces=traces, first_loss=first,
+                               interrupted=True)  # fmt: skip
     grad, _, delta = norms.epoch(updates) if norms is not None else ([], 0.0, [])
     return EpochResult(total / n, correct, updates, grad, delta, traces=traces, first_loss=first)

@@ -78,3 +78,5 @@ class TrainingRun:
     chance_loss: float | None = None
     initial_loss: float | None = None
     classifier: bool = False
+    base_learning_rate: float | None = None  # the optimizer's η before the schedule's factor
+    checkpoint: str | None = None  # the file a Checkpoint wrote when the run was interrupted

@@ -12,6 +12,7 @@ leaves the network with the weights it had at the end of its last good epoch.
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from .callbacks import Callback, EarlyStopping
 from .divergence import DivergenceCheck, DivergenceError, chance_loss
 from .epoch import EpochResult, run_epoch
 from .history import History, TrainingRun
+from .interrupt import TrainingInterrupted
 from .losses import Loss, get_loss
 from .norms import EpochNorms
-from .optimizers import Optimizer, State, get_optimizer
+from .optimizers import Optimizer, State, copy_state, get_optimizer
 from .schedules import Schedule, get_schedule
 from .step import TrainingStep, targets_normalised
 from .targets import accuracy_kind, count_correct, default_loss, prepare_targets
@@ -71,6 +73,7 @@ def fit(
     track_norms: bool = True,
     trace_steps: Sequence[int] = (),
     divergence_check: bool | DivergenceCheck = True,
+    stop: threading.Event | None = None,
     verbose: bool = False,
 ) -> History:
     """Train ``network`` in place on ``(x, y)`` and return its :class:`History`.
@@ -94,6 +97,9 @@ def fit(
     A run whose loss or weights become non-finite stops with :class:`DivergenceError`; so does,
     with ``divergence_check`` (a :class:`DivergenceCheck`, or True for the default one), a run
     that stays far above the chance-level loss (:mod:`deltaprop.divergence`).
+    ``stop`` (a ``threading.Event``, or anything with ``is_set()``) is checked after every batch:
+    once set, the run goes back to its last complete epoch's end and raises
+    :class:`~deltaprop.interrupt.TrainingInterrupted` (see :mod:`deltaprop.interrupt`).
     """
     p = _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2,
               schedule, validation_data, callbacks, early_stopping, optimizer_state,
@@ -107,17 +113,23 @@ def fit(
         started = time.perf_counter()
         counted = initial_epoch + epoch  # the epoch's index counting the runs this one resumes
         opt.learning_rate = p.schedule.learning_rate(counted, p.base_lr)
+        entering = _Snapshot(run) if stop is not None else None
         order = run.rng.permutation(p.n) if shuffle and p.batch_size < p.n else None
         try:
             r = run_epoch(p.step, p.X, p.T, order, p.batch_size, sample_weight=p.W, l2=p.l2,
                           accuracy=p.accuracy, norms=norms, trace_at=p.trace_at,
-                          first_update=history.updates)  # fmt: skip
+                          first_update=history.updates,
+                          stop=None if stop is None else stop.is_set)  # fmt: skip
         except NonFiniteBatch as exc:  # a NaN met in a memmap batch: keep the last good epoch
             network.set_weights(last_good)
             raise ValueError(
                 f"{exc}; training stopped in epoch {counted + 1} and the network keeps the "
                 f"weights of its last good epoch ({counted})"
             ) from None
+        if r.interrupted:
+            opt.learning_rate = p.base_lr
+            entering.restore(run, last_good)
+            _interrupted(run, p.callbacks, getattr(stop, "signal", None))
         history.traces += [_as_trace(p.step, st) for st in r.traces]
         if run.initial_loss is None:
             run.initial_loss = r.first_loss
@@ -208,8 +220,8 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
     accuracy = accuracy_kind(network, loss)
     history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
     run = TrainingRun(network, opt, state, history, rng=np.random.default_rng(seed),
-                      chance_loss=chance_loss(loss, T, W),
-                      classifier=accuracy is not None)  # fmt: skip
+                      chance_loss=chance_loss(loss, T, W), classifier=accuracy is not None,
+                      base_learning_rate=opt.learning_rate)  # fmt: skip
     return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
                  accuracy, trace_at)  # fmt: skip
 
@@ -235,6 +247,39 @@ def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) 
             history.val_accuracy.append(count_correct(p.accuracy, out, tv) / len(out))
             logs["val_accuracy"] = history.val_accuracy[-1]
     return logs
+
+
+class _Snapshot:
+    """What an epoch starts from besides the weights: the optimizer state and the generator."""
+
+    def __init__(self, run: TrainingRun):
+        self.state = copy_state(run.state)
+        self.rng = run.rng.bit_generator.state
+
+    def restore(self, run: TrainingRun, weights: dict) -> None:
+        run.network.set_weights(weights)
+        for slot, value in self.state.items():
+            if isinstance(value, dict):
+                for k, a in value.items():
+                    np.copyto(run.state[slot][k], a)
+            else:
+                run.state[slot] = value
+        run.rng.bit_generator.state = self.rng
+
+
+def _interrupted(run: TrainingRun, callbacks: list[Callback], signum: int | None) -> None:
+    for cb in callbacks:
+        cb.on_interrupt(run)
+    done = run.history.end_epoch
+    where = f"; checkpoint: {run.checkpoint}" if run.checkpoint else ""
+    error = TrainingInterrupted(
+        f"training interrupted during epoch {done + 1}: back at the end of epoch {done}{where}",
+        run.history,
+        signum,
+    )
+    error.checkpoint = run.checkpoint
+    run.history.optimizer_state = run.state
+    raise error
 
 
 def _diverged(history: History, epoch: int, r: EpochResult) -> None:

@@ -1,0 +1,145 @@
+"""Checkpoints: a run written to disk as it goes, resumable bit for bit.
+
+:class:`Checkpoint` saves the whole run every ``every`` epochs and/or every ``seconds`` seconds —
+network, optimizer with its state, the learning-rate schedule with what it learned, the history,
+and the generator that shuffles the data — as ordinary model files (:func:`deltaprop.save`,
+atomic: a crash leaves the old file or the new one), named ``epoch-00012.deltaprop`` after the
+epochs done, in a folder of their own. It keeps the newest ``keep``, and with ``best`` also
+``best.deltaprop``, the epoch with the lowest ``monitor`` (validation loss where there is one).
+When a run is interrupted (``fit(stop=…)``, Ctrl-C in the command line) it writes the state the
+run went back to, the end of the last complete epoch.
+
+:func:`resume` reads one back as a network and the arguments that make ``fit`` continue it, so
+that 3 epochs, a checkpoint and 3 more end where 6 epochs in one go end.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .callbacks import Callback
+from .validation import check_int, check_number
+
+if TYPE_CHECKING:
+    from .history import TrainingRun
+    from .io import SavedModel
+    from .network import Network
+
+PATTERN = "epoch-{:05d}.deltaprop"
+BEST = "best.deltaprop"
+
+
+class Checkpoint(Callback):
+    """Save the run into ``folder`` every ``every`` epochs and/or ``seconds`` seconds.
+
+    ``keep`` newest periodic files are kept (older ones are removed); ``best`` also keeps
+    ``best.deltaprop`` by ``monitor`` (``"val_loss"``, falling back to ``"loss"``). ``metadata``
+    is stored in every file. ``last`` is the newest file written (None before the first).
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        every: int | None = 1,
+        seconds: float | None = None,
+        keep: int = 2,
+        best: bool = False,
+        monitor: str = "val_loss",
+        metadata: dict | None = None,
+    ):
+        if every is None and seconds is None:
+            raise ValueError("Checkpoint needs every (epochs) or seconds, or both")
+        self.folder = Path(folder)
+        self.every = None if every is None else check_int(every, "every", 1)
+        self.seconds = None if seconds is None else check_number(seconds, "seconds", 0.0)
+        self.keep = check_int(keep, "keep", 1)
+        self.best = bool(best)
+        self.monitor = monitor
+        self.metadata = metadata
+        self.last: Path | None = None
+
+    def on_train_begin(self, run: TrainingRun) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._since = time.monotonic()
+        self._best_value = math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict, run: TrainingRun) -> None:
+        done = run.history.end_epoch
+        due = (self.every is not None and done % self.every == 0) or (
+            self.seconds is not None and time.monotonic() - self._since >= self.seconds
+        )
+        if due:
+            self._save(run, self.folder / PATTERN.format(done))
+            self._prune()
+        if self.best:
+            value = logs.get(self.monitor, logs.get("val_loss", logs["loss"]))
+            if value is None:
+                value = logs["loss"]
+            if value < self._best_value:
+                self._best_value = value
+                self._save(run, self.folder / BEST, periodic=False)
+
+    def on_interrupt(self, run: TrainingRun) -> None:
+        """Write the state the interrupted run went back to (unless that file exists already)."""
+        path = self.folder / PATTERN.format(run.history.end_epoch)
+        if self.last != path:
+            self._save(run, path)
+            self._prune()
+        run.checkpoint = str(path)
+
+    def _save(self, run: TrainingRun, path: Path, periodic: bool = True) -> None:
+        from .io import save
+
+        # The optimizer as the run was given it: its learning rate without the schedule's factor
+        # (the schedule itself is saved and applies it again on resume).
+        optimizer = copy.copy(run.optimizer)
+        optimizer.learning_rate = run.base_learning_rate
+        save(path, run.network, optimizer=optimizer, optimizer_state=run.state,
+             history=run.history, schedule=run.history.schedule, rng=run.rng,
+             metadata=self.metadata)  # fmt: skip
+        if periodic:
+            self.last = path
+            self._since = time.monotonic()
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.glob("epoch-*.deltaprop"))
+        for old in files[: -self.keep]:
+            old.unlink(missing_ok=True)
+
+
+def latest(folder: str | os.PathLike) -> Path | None:
+    """The newest periodic checkpoint in ``folder`` (by epoch), or None."""
+    files = sorted(Path(folder).glob("epoch-*.deltaprop"))
+    return files[-1] if files else None
+
+
+def resume(checkpoint: str | os.PathLike | SavedModel) -> tuple[Network, dict]:
+    """The network of a checkpoint and the ``fit`` arguments that continue its run.
+
+    ``net, kwargs = resume(path)``, then ``net.fit(x, y, epochs=more, **kwargs)`` with the same
+    data and settings as the run that wrote it: the optimizer with its state, the schedule with
+    its state, the shuffling generator and the epoch count (``initial_epoch``) carry on.
+    """
+    from .io import SavedModel, load
+
+    saved = checkpoint if isinstance(checkpoint, SavedModel) else load(checkpoint)
+    if saved.optimizer is None or saved.optimizer_state is None or saved.history is None:
+        raise ValueError(
+            "this model file holds no optimizer state or history: it is not a checkpoint "
+            "(write checkpoints with deltaprop.checkpoints.Checkpoint)"
+        )
+    kwargs = {
+        "optimizer": saved.optimizer,
+        "optimizer_state": saved.optimizer_state,
+        "initial_epoch": saved.history.end_epoch,
+    }
+    if saved.schedule is not None:
+        kwargs["schedule"] = saved.schedule
+    if saved.rng is not None:
+        kwargs["seed"] = saved.rng
+    return saved.network, kwargs

@@ -259,7 +259,8 @@ class Network:
         :meth:`forward`, ``batch_size`` rows at a time (None: all at once), each layer's
         ``a = f(z)`` written over its ``z``: besides the output it needs one batch-sized buffer per
         hidden layer, however many rows ``x`` has. BLAS may round a product of a few rows (a
-        small last batch) differently from a larger one, in the last bits.
+        small last batch) differently from a larger one, in the last bits. Outputs are finite or
+        an ``OverflowError`` names the rows whose inputs overflowed.
         """
         x = self.check_input(x)
         n = x.shape[0]
@@ -267,10 +268,20 @@ class Network:
         rows = max(1, min(rows, n))
         out = np.empty((n, self.layers[-1].units), dtype=self.dtype)
         hidden = [np.empty((rows, layer.units), dtype=self.dtype) for layer in self.layers[:-1]]
-        for start in range(0, n, rows):
-            stop = min(start + rows, n)
-            zs = [h[: stop - start] for h in hidden] + [out[start:stop]]
-            self._run_forward(ForwardPass(zs, [x[start:stop], *zs]))
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, by row
+            for start in range(0, n, rows):
+                stop = min(start + rows, n)
+                zs = [h[: stop - start] for h in hidden] + [out[start:stop]]
+                self._run_forward(ForwardPass(zs, [x[start:stop], *zs]))
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            rows_bad = np.flatnonzero(bad)
+            shown = ", ".join(str(i) for i in rows_bad[:10]) + (" …" if bad.sum() > 10 else "")
+            raise OverflowError(
+                f"the network's output is not finite for {bad.sum()} of {n} rows (rows {shown}): "
+                f"their inputs are too large for {self.dtype} arithmetic (it overflows near "
+                f"{np.finfo(self.dtype).max:.3g}); scale the inputs"
+            )
         return out
 
     # --- backward ----------------------------------------------------------------------------

@@ -234,6 +234,10 @@ def predict(model, data, output, probabilities) -> None:
 
     A classifier prints its class labels (as in the training data), a regressor numbers.
     """
+    for source in (model, data):
+        if output and os.path.exists(output) and os.path.exists(source):
+            if os.path.samefile(source, output):
+                raise InputError(f"--output {output} is {source}, which predict reads; not replaced")
     saved = _load_model(model)
     pre = saved.preprocessing
     table = _data.load_inputs(data, pre, saved.network.sizes[0], None)
@@ -253,9 +257,6 @@ def predict(model, data, output, probabilities) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    for source in (model, data):
-        if os.path.exists(source) and os.path.exists(output) and os.path.samefile(source, output):
-            raise InputError(f"--output {output} is {source}, which predict reads; not replaced")
     target = Path(os.path.realpath(output))
     if target.exists() and not target.is_file():  # /dev/stdout, a named pipe: write into it
         with open(target, "w", encoding="utf-8") as fh:

@@ -237,7 +237,9 @@ def predict(model, data, output, probabilities) -> None:
     for source in (model, data):
         if output and os.path.exists(output) and os.path.exists(source):
             if os.path.samefile(source, output):
-                raise InputError(f"--output {output} is {source}, which predict reads; not replaced")
+                raise InputError(
+                    f"--output {output} is {source}, which predict reads; not replaced"
+                )
     saved = _load_model(model)
     pre = saved.preprocessing
     table = _data.load_inputs(data, pre, saved.network.sizes[0], None)

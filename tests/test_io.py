@@ -310,7 +310,7 @@ def test_a_plateau_state_round_trips_through_json_exactly():
                 "settings": {},
                 "state": {"best": "x", "bad_epochs": 0, "scale": 1},
             },  # noqa: E501
-            "schedule state 'best' must be a number",
+            "Invalid best loss",
         ),
         ("step", "must be a dict"),
     ],

@@ -105,6 +105,10 @@ CRAFTED = [
         "optimizer setting 'eps' must be a number",
     ),
     (
+        lambda b: mm.set_header_value(b, ("optimizer", "hyperparameters", "eps"), "e" * 500),
+        "optimizer setting 'eps' is a string of 500 characters",
+    ),
+    (
         lambda b: mm.set_header_value(b, ("schedule", "state", "best"), 10**400),
         "schedule state 'best'",
     ),

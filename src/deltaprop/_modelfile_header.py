@@ -61,9 +61,13 @@ def exact_keys(obj: dict, keys: set[str], where: str) -> None:
 
 
 def settings(values: dict, where: str) -> dict:
-    """Constructor settings (an optimizer's, a schedule's): numbers, booleans, or None."""
+    """Constructor settings (an optimizer's, a schedule's): numbers, booleans, None, or short
+    strings (a mode's name); the constructor then checks their ranges."""
     for k, v in values.items():
-        if v is not None and not isinstance(v, bool):
+        if isinstance(v, str):
+            if len(v) > 100:
+                raise ModelFileError(f"{where} {k!r} is a string of {len(v)} characters")
+        elif v is not None and not isinstance(v, bool):
             number(v, f"{where} {k!r}", finite=False)
     return values
 

@@ -105,6 +105,25 @@ def test_spec_values_of_every_type_and_magnitude(tmp_path, name, where, value):
     invoke(tmp_path, "explain", path, "--format", "json")
 
 
+PLACES = [("learning_rate",), ("weights", 0, 0, 0), ("input", 0), ("target", 0), ("layers", 1)]
+
+
+@pytest.mark.parametrize("place", PLACES, ids=str)
+def test_spec_weird_values_at_every_kind_of_place(tmp_path, place):
+    """Every value of the catalogue (ints of 400 digits, ±inf, NaN, lists, tables, …) in a number's
+    place of seed001.toml."""
+    for value in mm.WEIRD_VALUES:
+        spec = json.loads(json.dumps(PARSED["seed001.toml"]))
+        *parents, last = place
+        node = spec
+        for k in parents:
+            node = node[k]
+        node[last] = value
+        path = tmp_path / "spec.json"
+        path.write_text(json.dumps(spec), encoding="utf-8")
+        invoke(tmp_path, "explain", path, "--format", "json")
+
+
 # --- CSV files ----------------------------------------------------------------------------------
 
 CSV_HEADER = ["f1", "label", "f2"]

@@ -288,3 +288,25 @@ def test_the_next_save_removes_stale_leftovers_only(tmp_path):
     assert [p.name for p in removed if p.exists()] == []
     assert all(p.exists() for p in kept)
     assert load(tmp_path / "m").network.sizes == [3, 2]
+
+
+# --- module structure ---------------------------------------------------------------------------
+
+
+def test_the_reader_does_not_import_io_and_the_public_names_stay():
+    """The reader, the checks and the shared pieces are below io.py: no import circle."""
+    import ast
+    import pickle
+
+    import deltaprop.io as dio
+
+    src = Path(dp.__file__).parent
+    for module in ("_io_read", "_modelfile", "_modelfile_zip", "_modelfile_header", "_atomic_file"):
+        tree = ast.parse((src / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
+        assert "io" not in imported and None not in imported, module
+    for name in ("save", "load", "SavedModel", "ModelFileError", "Preprocessing", "HEADER"):
+        assert hasattr(dio, name)
+    pre = dio.Preprocessing("regression", y_mean=np.array([1.0]), y_scale=np.array([2.0]))
+    assert b"deltaprop.io" in pickle.dumps(pre) and b"_modelfile" not in pickle.dumps(pre)
+    assert issubclass(dio.ModelFileError, ValueError)

@@ -68,6 +68,10 @@ __all__ = [
     "save",
 ]
 
+# Defined in _modelfile (which the reader imports too); public here, so named here in reprs,
+# tracebacks and pickles (which find them here, as they always did).
+ModelFileError.__module__ = Preprocessing.__module__ = __name__
+
 Array = np.ndarray
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # same model, same bytes
 

@@ -303,8 +303,11 @@ def test_the_reader_does_not_import_io_and_the_public_names_stay():
     src = Path(dp.__file__).parent
     for module in ("_io_read", "_modelfile", "_modelfile_zip", "_modelfile_header", "_atomic_file"):
         tree = ast.parse((src / f"{module}.py").read_text(encoding="utf-8"))
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
-        assert "io" not in imported and None not in imported, module
+        imported = set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.level:  # from .x import y, from . import x
+                imported |= {n.module} if n.module else {a.name for a in n.names}
+        assert "io" not in imported, module
     for name in ("save", "load", "SavedModel", "ModelFileError", "Preprocessing", "HEADER"):
         assert hasattr(dio, name)
     pre = dio.Preprocessing("regression", y_mean=np.array([1.0]), y_scale=np.array([2.0]))

@@ -110,13 +110,20 @@ def model_files() -> dict[str, bytes]:
         x,
         x[:, :1],
         optimizer="momentum",
-        epochs=2,
+        learning_rate=0.1,
+        epochs=3,
         seed=mt,
         loss="mse",
-        schedule=dp.StepDecay(step_size=1),
+        schedule=dp.StepDecay(step_size=2, gamma=0.5),
     )
     pre = Preprocessing("regression", y_mean=np.array([1.0]), y_scale=np.array([2.0]))
-    out["regressor"] = _save(reg, optimizer="momentum", history=history, rng=mt, preprocessing=pre)
+    out["regressor"] = _save(
+        reg,
+        optimizer={"name": "momentum", "learning_rate": 0.1},
+        history=history,
+        rng=mt,
+        preprocessing=pre,
+    )
     return out
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
 
 import numpy as np
 
@@ -34,7 +33,7 @@ from .training import History
 
 Array = np.ndarray
 MAX_HEADER_BYTES = 64 << 20
-_HISTORY_FIELDS = {f.name for f in fields(History)} - {"optimizer_state", "schedule"}
+_HISTORY_FIELDS = set(History().as_dict())  # the records a file keeps (no objects: state, …)
 
 
 def read(archive: Archive) -> dict:

@@ -169,7 +169,7 @@ def test_task_override(tmp_path):
 
 
 def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, monkeypatch):
-    args = ["train", "iris", "--epochs", 3, "-o", tmp_path / "m"]
+    args = ["train", "iris", "--epochs", 3, "-o", tmp_path / "m", "--overwrite"]
     shown = run(*args, "--progress")
     assert "train: 100%" in shown.stderr and "3/3" in shown.stderr
     assert "val_loss=" in shown.stderr and "val_accuracy=" in shown.stderr

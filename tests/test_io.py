@@ -488,7 +488,8 @@ dp.save(sys.argv[1], nets[1])
 @pytest.mark.parametrize("stage", ["mid-array", "before-rename"])
 def test_sigkill_mid_save_leaves_the_previous_file(tmp_path, stage):
     """A save killed at a known point — between two arrays, or with the new file complete but not
-    yet renamed — leaves the previous model intact and loadable."""
+    yet renamed — leaves the previous model intact and loadable, and a temporary file that the
+    next save removes."""
     path = tmp_path / "big.deltaprop"
     old = dp.Network.from_sizes([400, 1000, 400], "tanh", seed=0)
     x = _x(3, seed=1).repeat(80, axis=1)
@@ -503,8 +504,11 @@ def test_sigkill_mid_save_leaves_the_previous_file(tmp_path, stage):
     proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
     assert load(path).network.predict(x).tobytes() == old.predict(x).tobytes()
-    leftovers = list(tmp_path.glob(".big.deltaprop.*.tmp"))  # the killed save's temporary file
+    leftovers = list(tmp_path.glob(".big.deltaprop.saving-*.tmp"))  # the killed save's
     assert len(leftovers) == 1
+    assert not leftovers[0].match("*.deltaprop")  # complete or not, no glob for models finds it
+    save(path, old)  # the next save of the same file removes it: its writer is gone
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 # --- files that must be refused ----------------------------------------------------------------

@@ -13,87 +13,67 @@ Format ``deltaprop-model``, version 1 (a ZIP archive, members stored uncompresse
     optimizer/<slot>/<param>.npy    optimizer state, shaped like its parameter
     preprocessing/<name>.npy        x_mean, x_scale (inputs,); y_mean, y_scale (outputs,); float64
 
-Saving writes a temporary file beside the target, fsyncs it and renames it over the target
-(``os.replace``): a crash leaves the old file or the new one, never a mix. Loading parses JSON and
-``.npy`` headers only (numpy reads those as literals); every member, dtype, shape and value must be
-the one the header describes, so a pickle payload (an object array, a ``.pkl`` member) is refused
-before a byte of it is read. Nothing in a file is ever unpickled or executed.
+Saving writes a temporary file beside the target (``.NAME.saving-HOST-PID-RANDOM.tmp``), fsyncs it
+and renames it over the target (``os.replace``): a crash leaves the old file or the new one, never a
+mix, and the next save removes a killed save's leftover (:mod:`deltaprop._atomic_file`). Loading
+checks the ZIP directory against the file's real size (:mod:`deltaprop._modelfile_zip`), then every
+header value (:mod:`deltaprop._modelfile_header`), then parses ``.npy`` headers only (numpy reads
+those as literals); every member, size, dtype, shape and value must be the one the header
+describes, so a pickle payload (an object array, a ``.pkl`` member) is refused before a byte of it
+is read. Nothing in a file is ever unpickled or executed; no file makes :func:`load` raise anything
+but :class:`ModelFileError` (or ``OSError`` when it cannot be opened).
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
-import math
 import os
-import secrets
 import warnings
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.lib.format as npy
 
+from . import _modelfile_zip
+from ._atomic_file import write_atomic
+from ._io_read import read
+from ._modelfile import (
+    FORMAT,
+    FORMAT_VERSION,
+    HEADER,
+    PRE_ARRAYS,
+    TASKS,
+    ModelFileError,
+    Preprocessing,
+    check_preprocessing,
+)
 from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer, State, get_optimizer
 from .schedules import SCHEDULES, Schedule
 from .training import History
 
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "HEADER",
+    "PRE_ARRAYS",
+    "TASKS",
+    "ModelFileError",
+    "Preprocessing",
+    "SavedModel",
+    "load",
+    "save",
+]
+
+# Defined in _modelfile (which the reader imports too); public here, so named here in reprs,
+# tracebacks and pickles (which find them here, as they always did).
+ModelFileError.__module__ = Preprocessing.__module__ = __name__
+
 Array = np.ndarray
-
-FORMAT = "deltaprop-model"
-FORMAT_VERSION = 1
-HEADER = "deltaprop.json"
-TASKS = ("classification", "regression")
-PRE_ARRAYS = ("x_mean", "x_scale", "y_mean", "y_scale")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # same model, same bytes
-_BLOCK = 8192
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded: corrupted, truncated, foreign, newer, or unsafe."""
-
-
-@dataclass
-class Preprocessing:
-    """Raw data to network and back: ``x' = (x − x_mean) / x_scale``; ``y = o·y_scale + y_mean``.
-
-    ``task`` is ``"classification"`` (outputs are probabilities over ``classes``, the original
-    labels, in output order) or ``"regression"``. Scaling arrays are float64, or None for none.
-    """
-
-    task: str
-    classes: list | None = None
-    feature_names: list[str] | None = None
-    target_name: str | None = None
-    x_mean: Array | None = None
-    x_scale: Array | None = None
-    y_mean: Array | None = None
-    y_scale: Array | None = None
-
-    def transform(self, x, dtype=np.float64) -> Array:
-        """Standardised features as ``dtype``, computed in float64 block by block (memmap-safe)."""
-        x = x if isinstance(x, np.ndarray) else np.asarray(x)
-        x = x.reshape(1, -1) if x.ndim == 1 else x
-        d = x.shape[1] if x.ndim == 2 else None
-        if d is None or (self.x_mean is not None and d != self.x_mean.size):
-            size = "d" if self.x_mean is None else self.x_mean.size
-            raise ValueError(f"x must have shape (n, {size}), got {x.shape}")
-        out = np.empty(x.shape, dtype=dtype)
-        for i in range(0, x.shape[0], _BLOCK):
-            block = np.asarray(x[i : i + _BLOCK], dtype=np.float64)
-            if self.x_mean is not None:
-                block = (block - self.x_mean) / self.x_scale
-            out[i : i + _BLOCK] = block
-        return out
-
-    def decode(self, o: Array) -> Array:
-        """Regression outputs on the targets' scale, ``o·y_scale + y_mean`` (float64)."""
-        o = np.asarray(o, dtype=np.float64)
-        return o if self.y_mean is None else o * self.y_scale + self.y_mean
 
 
 @dataclass
@@ -158,13 +138,16 @@ def save(
     rng: np.random.Generator | None = None,
     preprocessing: Preprocessing | None = None,
     metadata: dict | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write a model file atomically: the old file stays intact until the new one is complete.
 
     ``optimizer_state`` defaults to ``history.optimizer_state``; it needs its ``optimizer``.
     ``schedule`` (a built-in learning-rate schedule, with its state) defaults to
     ``history.schedule``. Save ``rng`` (the generator given to ``fit`` as ``seed``) to resume
-    shuffling exactly.
+    shuffling exactly. With ``overwrite=False`` an existing file is left alone and
+    ``FileExistsError`` raised. Stale temporary files of killed saves of ``path`` are removed
+    (see :mod:`deltaprop._atomic_file` for the rule).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a deltaprop Network, got {type(network).__name__}")
@@ -197,7 +180,9 @@ def save(
             value = getattr(preprocessing, name)
             if value is not None:
                 arrays[f"preprocessing/{name}.npy"] = np.asarray(value, dtype=np.float64)
-        _check_preprocessing(preprocessing, pre_header, network)
+        check_preprocessing(
+            preprocessing, pre_header["classes"], network.sizes[0], network.sizes[-1]
+        )
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -224,7 +209,7 @@ def save(
     except TypeError as exc:
         raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
     path = Path(os.path.realpath(path))
-    _write_atomic(path, lambda fh: _write_zip(fh, text.encode(), arrays))
+    write_atomic(path, lambda fh: _write_zip(fh, text.encode(), arrays), overwrite=overwrite)
     return path
 
 
@@ -235,39 +220,6 @@ def _write_zip(fh, header: bytes, arrays: dict[str, Array]) -> None:
             info = zipfile.ZipInfo(name, _FIXED_TIME)
             with zf.open(info, "w", force_zip64=arr.nbytes > (1 << 31)) as member:
                 npy.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
-
-
-def _write_atomic(path: Path, write) -> None:
-    """``write(fh)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
-    fd, tmp = _create_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(FileNotFoundError):  # replacing a file: keep its permissions
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _create_temporary(path: Path) -> tuple[int, Path]:
-    # os.open with mode 0o666 lets the umask decide the permissions, as open() would
-    # (mkstemp's 0o600 would make every saved model private to its owner).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-        with contextlib.suppress(FileExistsError):
-            return os.open(tmp, flags, 0o666), tmp
 
 
 def _json_default(value):
@@ -347,67 +299,27 @@ def _json_default_label(c):
 def load(path: str | os.PathLike) -> SavedModel:
     """Read a model file, checking everything in it; never unpickles, never executes.
 
-    Raises :class:`ModelFileError` for a file that is not a valid deltaprop model file (and
-    ``FileNotFoundError`` for a missing one). A network with a custom activation loads only once
-    that activation is registered again (:func:`deltaprop.register_activation`).
+    Raises :class:`ModelFileError` for a file that is not a valid deltaprop model file, whatever
+    its bytes (and ``FileNotFoundError`` for a missing one, other ``OSError`` for one that cannot
+    be opened). Sizes the file claims are checked against its real size before anything is read
+    or allocated. A network with a custom activation loads only once that activation is
+    registered again (:func:`deltaprop.register_activation`).
     """
-    from ._io_read import read
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise ModelFileError(
-            f"{path} is not a deltaprop model file (not a ZIP archive, or truncated: {exc})"
-        ) from None
-    with zf:
+    with open(path, "rb") as fh:
         try:
-            return read(zf)
+            archive = _modelfile_zip.open_archive(fh, os.fstat(fh.fileno()).st_size)
+            with archive.zf:
+                return SavedModel(**read(archive))
         except ModelFileError as exc:
             raise ModelFileError(f"{path}: {exc}") from None
-        except (
-            zipfile.BadZipFile,
-            EOFError,
-            ValueError,
-            TypeError,
-            KeyError,
-            RuntimeError,
-            NotImplementedError,
-            RecursionError,
-            zlib.error,
-        ) as exc:
-            raise ModelFileError(f"{path} is corrupted or invalid: {exc}") from None
-
-
-def _check_preprocessing(p: Preprocessing, h: dict, network: Network) -> None:
-    """Raises ValueError unless ``p`` fits ``network`` (used on save and on load)."""
-    inputs, outputs = network.sizes[0], network.sizes[-1]
-    if p.task not in TASKS:
-        raise ValueError(f"preprocessing task must be one of {TASKS}, got {p.task!r}")
-    if p.classes is not None:
-        kinds = {type(c) for c in h["classes"]}
-        if not (kinds <= {str} or kinds <= {int, float}) or any(
-            isinstance(c, float) and not math.isfinite(c) for c in h["classes"]
-        ):
-            raise ValueError("class labels must be all strings or all finite numbers")
-        if len(set(h["classes"])) != len(h["classes"]):
-            raise ValueError("class labels must be distinct")
-    if p.task == "classification" and (p.classes is None or len(p.classes) != outputs):
-        raise ValueError(f"a classifier needs one class label per output ({outputs})")
-    if p.feature_names is not None and (
-        len(p.feature_names) != inputs or not all(isinstance(f, str) for f in p.feature_names)
-    ):
-        raise ValueError(f"feature_names must be {inputs} strings, one per input")
-    for k in PRE_ARRAYS:
-        a = getattr(p, k)
-        size = inputs if k[0] == "x" else outputs
-        if a is not None:
-            a = np.asarray(a)
-            if a.shape != (size,) or not np.isfinite(a).all():
-                raise ValueError(f"preprocessing {k} must be {size} finite numbers")
-            if k.endswith("scale") and not (a > 0).all():
-                raise ValueError(f"preprocessing {k} must be positive")
-    if (p.x_mean is None) != (p.x_scale is None) or (p.y_mean is None) != (p.y_scale is None):
-        raise ValueError("preprocessing means and scales come in pairs")
+        except MemoryError:
+            raise  # a valid model larger than this machine's memory: not the file's fault
+        except Exception as exc:
+            # A safety net, not the checks: every failure known is caught above by name. Should a
+            # damaged file find a way past them, it is still a ModelFileError, with its cause.
+            raise ModelFileError(
+                f"{path} is damaged or invalid ({type(exc).__name__}: {exc})"
+            ) from exc

@@ -210,7 +210,13 @@ def _optimizer(value, lr: float) -> dict:
 def _finite(v, key: str) -> None:
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise SpecError(f"{key}: expected a number, got {_kind(v)}")
-    if not math.isfinite(v):
+    try:
+        finite = math.isfinite(v)
+    except OverflowError:  # a whole number beyond float64's range
+        raise SpecError(
+            f"{key}: expected a finite number, got a whole number of {int(v).bit_length()} bits"
+        ) from None
+    if not finite:
         raise SpecError(f"{key}: expected a finite number, got {v!r}")
 
 

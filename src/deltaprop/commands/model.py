@@ -1,8 +1,9 @@
 """``deltaprop train``, ``predict`` and ``evaluate``: models from CSV files or built-in data sets.
 
 Bad input of any kind (a missing or malformed file, an unknown column, data set, activation or
-optimizer, a damaged model file, a usage error) is answered with one line on standard error and
-exit code 2. A training run that diverges exits with code 1.
+optimizer, a damaged model file, a usage error, an existing model file without ``--overwrite``)
+is answered with one line on standard error and exit code 2. A training run that diverges exits
+with code 1.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import functools
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
 from tqdm import tqdm
 
 from .. import io
+from .._atomic_file import write_atomic
 from ..activations import available_activations, get_activation
 from ..callbacks import Callback, EarlyStopping
 from ..network import Network
@@ -40,6 +43,8 @@ def _one_line_errors(fn):
             raise InputError(f"{exc.strerror or exc}{where}") from None
         except (ValueError, TypeError, ImportError) as exc:  # io.ModelFileError is a ValueError
             raise InputError(str(exc)) from None
+        except MemoryError:
+            raise InputError("not enough memory for this model or data") from None
 
     return wrapper
 
@@ -109,8 +114,9 @@ class ProgressBar(Callback):
     type=click.Path(dir_okay=False),
     default="model.deltaprop",
     show_default=True,
-    help="Model file to write.",
+    help="Model file to write (an existing one only with --overwrite).",
 )
+@click.option("--overwrite", is_flag=True, help="Replace the --output file if it exists.")
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar [on when stderr is a terminal]."
 )
@@ -132,6 +138,7 @@ def train(
     seed,
     dtype,
     output,
+    overwrite,
     progress,
     quiet,
 ) -> None:
@@ -147,6 +154,8 @@ def train(
     out_dir = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(out_dir):
         raise InputError(f"cannot write {output}: directory {out_dir} does not exist")
+    if not overwrite and os.path.lexists(output):  # before training: hours may be at stake
+        raise _exists(output)
     table = _data.load_training_data(data, target)
     task = (table.task or _data.infer_task(table.y)) if task == "auto" else task
     rng = np.random.default_rng(seed)
@@ -185,9 +194,19 @@ def train(
     finally:
         bar.close()
     meta = {"data": data, "task": task, "train_rows": int(train_rows.size), "seed": seed}
-    path = io.save(
-        output, net, optimizer=opt, history=history, rng=rng, preprocessing=pre, metadata=meta
-    )
+    try:
+        path = io.save(
+            output,
+            net,
+            optimizer=opt,
+            history=history,
+            rng=rng,
+            preprocessing=pre,
+            metadata=meta,
+            overwrite=overwrite,
+        )
+    except FileExistsError:  # created by someone else while training ran
+        raise _exists(output) from None
     if not quiet:
         last = {
             k: getattr(history, k)[-1]
@@ -202,7 +221,12 @@ def train(
 @click.command(cls=OneLineCommand)
 @click.argument("model")
 @click.argument("data")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE [stdout].")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE [stdout], replacing it (never the model or the data read).",
+)
 @click.option("--probabilities", is_flag=True, help="Class probabilities as CSV, not labels.")
 @_one_line_errors
 def predict(model, data, output, probabilities) -> None:
@@ -210,6 +234,12 @@ def predict(model, data, output, probabilities) -> None:
 
     A classifier prints its class labels (as in the training data), a regressor numbers.
     """
+    for source in (model, data):
+        if output and os.path.exists(output) and os.path.exists(source):
+            if os.path.samefile(source, output):
+                raise InputError(
+                    f"--output {output} is {source}, which predict reads; not replaced"
+                )
     saved = _load_model(model)
     pre = saved.preprocessing
     table = _data.load_inputs(data, pre, saved.network.sizes[0], None)
@@ -228,9 +258,13 @@ def predict(model, data, output, probabilities) -> None:
     text = "\n".join(lines) + "\n"
     if output is None:
         click.echo(text, nl=False)
-    else:
-        with open(output, "w", encoding="utf-8") as fh:
+        return
+    target = Path(os.path.realpath(output))
+    if target.exists() and not target.is_file():  # /dev/stdout, a named pipe: write into it
+        with open(target, "w", encoding="utf-8") as fh:
             fh.write(text)
+        return
+    write_atomic(target, lambda fh: fh.write(text.encode("utf-8")))
 
 
 @click.command(cls=OneLineCommand)
@@ -308,6 +342,10 @@ def _load_model(path: str) -> io.SavedModel:
             classes=list(range(net.sizes[-1])) if softmax else None,
         )
     return saved
+
+
+def _exists(output: str) -> InputError:
+    return InputError(f"{output} exists; pass --overwrite to replace it")
 
 
 def _hidden_sizes(text: str) -> list[int]:

@@ -18,7 +18,7 @@ import copy
 import json
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,6 +62,8 @@ class StepTrace:
     a_after: list[Array]
     loss_per_sample_after: Array
     loss_after: float
+    # what the optimizer's reference rule computed on the way (m̂, v̂, η_t, Δ, g + λθ, Δθ …)
+    optimizer_record: dict = field(default_factory=dict)
 
     @property
     def output(self) -> Array:
@@ -234,6 +236,7 @@ def trace_step(
         # The delta rule's inner sum Σₖ wₖᵢ δₖ, kept so that it can be shown; δ is the engine's.
         back.append(grads.deltas[i + 1] @ layers[i + 1].W if i + 1 < len(layers) else None)
     state_before = copy_state(state)
+    record = optimizer.intermediates(network.params(), grads.as_dict(), state)
     optimizer.update(network.params(), grads.as_dict(), state)
     fp_after = network.forward(x)
     return StepTrace(
@@ -263,6 +266,7 @@ def trace_step(
         a_after=fp_after.a,
         loss_per_sample_after=loss.per_sample(fp_after.output, t),
         loss_after=loss.value(fp_after.output, t),
+        optimizer_record=record,
     )
 
 

@@ -17,8 +17,9 @@ They compute the same rule with the algebra arranged for one pass (Adam's step a
 ``m/(√v·c + s)``, constants folded in) and BLAS fusing multiply-adds, so they round differently
 from the definition: by at most the numbers of ulps that ``tests/test_optimizer_fast_paths.py``
 states and checks, for every optimizer and setting, both dtypes, flat and per-parameter layouts.
-Otherwise, or with both switched off (``DELTAPROP_NUMBA=0``, ``DELTAPROP_BLAS=0``, or the
-``disabled()`` blocks of :mod:`deltaprop._fused` and :mod:`deltaprop._blas`), the definition runs.
+Otherwise, or with both switched off (``DELTAPROP_NUMBA=0``, ``DELTAPROP_BLAS=0``, the
+``disabled()`` blocks of :mod:`deltaprop._fused` and :mod:`deltaprop._blas`, or :func:`disabled`
+here for both), the definition runs.
 
 Only the built-in classes take these paths: a subclass elsewhere may change the rule.
 """
@@ -26,6 +27,8 @@ Only the built-in classes take these paths: a subclass elsewhere may change the 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 import numpy as np
@@ -40,9 +43,23 @@ def update(opt, theta: Array, g: Array, s: dict[str, Array], t: int) -> None:
     """One step of ``opt``'s rule on ``theta`` (in place, with its state slots ``s``) at step
     ``t``: by a fast path where the arrays allow one, else by the rule itself
     (``opt.reference``)."""
-    path = _PATHS.get(type(opt).__name__) if type(opt).__module__.startswith(_HERE) else None
+    cls = type(opt)
+    path = _CHOSEN.get(cls, False)
+    if path is False:
+        path = _CHOSEN[cls] = _PATHS.get(cls.__name__) if cls.__module__.startswith(_HERE) else None
     if path is None or not path(opt, theta, g, s, t):
         opt.reference(theta, g, s, t)
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """Run the block with every fast path off: each update is its rule (process-wide; nests).
+
+    The same as ``deltaprop._fused.disabled()`` (the compiled loops) and
+    ``deltaprop._blas.disabled()`` (BLAS) together.
+    """
+    with _fused.disabled(), _blas.disabled():
+        yield
 
 
 def _distinct(arrays: tuple) -> bool:
@@ -149,18 +166,17 @@ def _adadelta(opt, p, g, s, t) -> bool:
 def _rmsprop(opt, p, g, s, t) -> bool:
     """The loop, with empty arrays standing for the slots the options leave out."""
     v, gbar, b = s["square_avg"], s.get("grad_avg"), s.get("momentum_buffer")
-    k = _kernels(p, g, v, *(a for a in (gbar, b) if a is not None))
+    k = _kernels(p, g, v, *[a for a in (gbar, b) if a is not None])
     if k is None:
         return False
     none = np.empty(0, dtype=p.dtype)
     a, x = opt.alpha, p.dtype.type
-    arrays = (p, _l2(opt, p, g), v, none if gbar is None else gbar, none if b is None else b)
     k.rmsprop(
-        *(flat(arr) for arr in arrays),
-        *(x(c) for c in (a, 1 - a, opt.eps, opt.momentum, opt.learning_rate)),
-        gbar is not None,
-        b is not None,
-    )
+        flat(p), flat(_l2(opt, p, g)), flat(v),
+        none if gbar is None else flat(gbar), none if b is None else flat(b),
+        x(a), x(1 - a), x(opt.eps), x(opt.momentum), x(opt.learning_rate),
+        gbar is not None, b is not None,
+    )  # fmt: skip
     return True
 
 
@@ -171,5 +187,6 @@ def _run(loop, arrays: tuple[Array, ...], scalars: tuple[float, ...]) -> None:
 
 
 _HERE = __name__.rpartition(".")[0] + "."
+_CHOSEN: dict[type, object] = {}  # class → its path (None: the rule), found once per class
 _PATHS = {"SGD": _sgd, "Adam": _adam, "AdamW": _adam, "Adagrad": _adagrad}
 _PATHS.update({"Adadelta": _adadelta, "RMSProp": _rmsprop})

@@ -225,3 +225,47 @@ def test_a_subclass_defined_elsewhere_gets_its_own_rule(calls):
     HalfStep(learning_rate=0.2).update({"w": p}, {"w": np.array([1.0, -1.0])}, {"step": 0})
     np.testing.assert_array_equal(p, [0.9, 2.1])
     assert not calls
+
+
+NOTED = {
+    "sgd-l2": {"g + λθ", "Δθ"},
+    "adagrad-decay-start-l2": {"g + λθ", "η_t", "Δθ"},
+    "adadelta": {"Δ", "Δθ"},
+    "rmsprop-centered-momentum-l2": {"g + λθ", "Δθ"},
+    "adam": {"m̂", "v̂", "Δθ"},
+    "adamw": {"θ(1 − ηλ)", "m̂", "v̂", "Δθ"},
+}
+
+
+@pytest.mark.parametrize("setting", list(NOTED))
+def test_intermediates_are_the_rules_record_on_copies(setting):
+    name, kwargs = SETTINGS[setting]
+    opt = dp.get_optimizer(name, **kwargs)
+    net, ws, params = _problem(np.float64, True)
+    state = opt.init(params)
+    for _ in range(2):  # a state that is not all zeros
+        net.backward(net.forward(ws.x, ws), ws.t, "cross_entropy", ws)
+        opt.update(params, ws.grads_by_name, state)
+    net.backward(net.forward(ws.x, ws), ws.t, "cross_entropy", ws)
+    grads = ws.grads_by_name
+    before = ({k: v.copy() for k, v in params.items()}, copy_state(state))
+    g_before = {k: v.copy() for k, v in grads.items()}
+    noted = opt.intermediates(params, grads, state)
+    for k in params:  # the inputs are untouched
+        np.testing.assert_array_equal(params[k], before[0][k])
+        np.testing.assert_array_equal(grads[k], g_before[k])
+        for s in opt.slots:
+            np.testing.assert_array_equal(state[s][k], before[1][s][k])
+    assert state["step"] == 2 and set(noted) == NOTED[setting]
+    with fast.disabled():  # the rule's own step: Δθ is exactly what it subtracted
+        opt.update(params, grads, state)
+    for k in params:
+        start = noted["θ(1 − ηλ)"][k] if "θ(1 − ηλ)" in noted else before[0][k]
+        np.testing.assert_array_equal(start - noted["Δθ"][k], params[k])
+        if "m̂" in noted:
+            np.testing.assert_array_equal(noted["m̂"][k], state["m"][k] / (1 - opt.beta1**3))
+        if "g + λθ" in noted:
+            expected = g_before[k] + opt.weight_decay * before[0][k]
+            np.testing.assert_array_equal(noted["g + λθ"][k], expected)
+    if "η_t" in noted:
+        assert noted["η_t"] == opt.learning_rate / (1 + 2 * opt.lr_decay)

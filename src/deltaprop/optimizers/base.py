@@ -154,9 +154,10 @@ class Optimizer:
         t = state["step"] + 1
         out: dict[str, Any] = {}
         for k, p in params.items():
-            note = Recorder()
-            slots = {s: np.array(state[s][k], copy=True) for s in self.slots}
-            self.reference(np.array(p, copy=True), np.array(grads[k], copy=True), slots, t, note)
+            note, xp = Recorder(), namespace(p)
+            slots = {s: xp.asarray(state[s][k], copy=True) for s in self.slots}
+            p, g = xp.asarray(p, copy=True), xp.asarray(grads[k], copy=True)
+            self.reference(p, g, slots, t, note)
             for name, value in note.values.items():
                 if isinstance(value, float):
                     out[name] = value

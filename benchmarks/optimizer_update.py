@@ -1,6 +1,7 @@
 """Time one optimizer update alone on the benchmark's 784-256-128-10 float32 network.
 
-    PYTHONPATH=src python benchmarks/optimizer_update.py [--repeat 15] [--number 200]
+    PYTHONPATH=src python benchmarks/optimizer_update.py [--repeat 15] [--number 200] \
+        [--blas-threads 1]
 
 The update runs as ``fit`` runs it: on the network's flat parameters and a training workspace's
 flat gradients, with the state that ``init`` lays out alike (235,146 float32 numbers each).
@@ -37,7 +38,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=15)
     p.add_argument("--number", type=int, default=200)
     p.add_argument("--optimizers", default="adam,momentum")
+    p.add_argument("--blas-threads", type=int, default=None, help="limit BLAS (threadpoolctl)")
     args = p.parse_args()
+    if args.blas_threads:  # fewer threads: steadier figures on a shared machine
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")
     for name in args.optimizers.split(","):
         opt, params, grads, state = setup(name)
         flat = opt.flat_arrays(params, grads, state)

@@ -45,10 +45,7 @@ class Lion(Optimizer):
 
     def rule(self, theta, g, s, t, note=ignore):
         xp = namespace(theta)
-        b1, b2, m = self.beta1, self.beta2, s["m"]
-        if self.weight_decay:
-            theta *= 1 - self.learning_rate * self.weight_decay
-            note("θ(1 − ηλ)", theta)
+        b1, b2, m = self.beta1, self.beta2, s["m"]  # θ(1 − ηλ) is done: decoupled_weight_decay
         c = note("c", b1 * m + (1 - b1) * g)
         theta -= note("Δθ", self.learning_rate * xp.sign(c))
         m *= b2

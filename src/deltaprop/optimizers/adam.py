@@ -96,12 +96,6 @@ class AdamW(Adam):
     ):
         super().__init__(learning_rate, beta1, beta2, eps, weight_decay)
 
-    def rule(self, theta, g, s, t, note=ignore):
-        if self.weight_decay:
-            theta *= 1 - self.learning_rate * self.weight_decay
-            note("θ(1 − ηλ)", theta)
-        super().rule(theta, g, s, t, note)
-
 
 register_optimizer("adam", Adam)
 register_optimizer("adamw", AdamW)

@@ -69,8 +69,8 @@ class Optimizer:
     A subclass sets ``name``, ``slots`` (its state arrays), ``letters`` (slot → letter in the
     equations), ``symbols`` (equation symbol → setting name, in legend order) and ``formula``,
     and writes :meth:`rule` (the reference update) and :meth:`display_rule` (the same rule as
-    equations). L2 weight decay ``g ← g + λθ`` is applied here, before the rule, unless the
-    subclass decays the parameters itself (``decoupled_weight_decay``, AdamW).
+    equations). The weight decay is applied here, before the rule, in its equations as in
+    :meth:`reference`: L2 ``g ← g + λθ``, or ``θ ← θ(1 − ηλ)`` if ``decoupled_weight_decay``.
     """
 
     name = "optimizer"
@@ -114,8 +114,15 @@ class Optimizer:
         raise NotImplementedError
 
     def reference(self, theta, g, s: dict, t: int, note=ignore) -> None:
-        """The reference update, in place: L2 decay ``g ← g + λθ``, then :meth:`rule`."""
-        if self.weight_decay and not self.decoupled_weight_decay:
+        """The reference update, in place: the weight decay, then :meth:`rule`.
+
+        L2 decay ``g ← g + λθ``; or, for a rule with ``decoupled_weight_decay`` (AdamW),
+        ``θ ← θ(1 − ηλ)`` before the rule's step.
+        """
+        if self.weight_decay and self.decoupled_weight_decay:
+            theta *= 1 - self.learning_rate * self.weight_decay
+            note("θ(1 − ηλ)", theta)
+        elif self.weight_decay:
             g = note("g + λθ", g + self.weight_decay * theta)
         self.rule(theta, g, s, t, note)
 

@@ -54,11 +54,15 @@ LOOPS["adamw"] = "adam"
 STEPS = 6
 
 
+NUMPY = ("adagrad", "adadelta", "rmsprop")  # the rule into work arrays, without the loops
+
+
 def _paths(name: str) -> list[str]:
-    """The fast paths this optimizer has: its compiled loop, and BLAS for SGD and Adam."""
+    """The fast paths this optimizer has: its compiled loop; BLAS for SGD and Adam, NumPy's
+    work arrays for the others, where the loops are off."""
     opt = dp.get_optimizer(name)
     paths = ["loop"] if opt.name in LOOPS else []
-    return paths + (["blas"] if opt.name in ("sgd", "adam", "adamw") else [])
+    return paths + (["numpy"] if opt.name in NUMPY else ["blas"])
 
 
 CASES = [(s, p) for s, (name, _) in SETTINGS.items() for p in _paths(name)]
@@ -83,6 +87,9 @@ def calls(monkeypatch):
         monkeypatch.setattr(kernels, name, counting(name, getattr(kernels, name)))
     for name in ("axpy", "axpby"):
         monkeypatch.setattr(_blas, name, counting(name, getattr(_blas, name)))
+    for name in NUMPY:
+        real = getattr(fast, f"_numpy_{name}")
+        monkeypatch.setattr(fast, f"_numpy_{name}", counting(f"numpy {name}", real))
     return counted
 
 
@@ -105,9 +112,8 @@ def _problem(dtype, flat: bool, seed: int = 0):
 def test_fast_path_is_the_rule_within_its_ulps(setting, path, dtype, flat, calls):
     name, kwargs = SETTINGS[setting]
     opt = dp.get_optimizer(name, **kwargs)
-    tol = TOLERANCE[
-        ("adam-" if opt.name.startswith("adam") else "sgd-" if opt.name == "sgd" else "") + path
-    ]
+    family = "adam-" if opt.name.startswith("adam") else "sgd-" if opt.name == "sgd" else ""
+    tol = TOLERANCE[family + path]
     net, ws, params = _problem(dtype, flat)
     state = opt.init(params)
     assert (opt.flat_arrays(params, ws.grads_by_name, state) is not None) == flat
@@ -125,7 +131,7 @@ def test_fast_path_is_the_rule_within_its_ulps(setting, path, dtype, flat, calls
         for k in params:
             opt.reference(ref_params[k], grads[k], {s: ref_state[s][k] for s in opt.slots}, t)
         before, state_before = {k: v.copy() for k, v in params.items()}, copy_state(state)
-        with _fused.disabled() if path == "blas" else contextlib.nullcontext():
+        with contextlib.nullcontext() if path == "loop" else _fused.disabled():
             opt.update(params, grads, state)
         for k in params:
             worst["θ"] = max(worst["θ"], update_ulps(before[k], params[k], ref_params[k]))
@@ -139,6 +145,8 @@ def test_fast_path_is_the_rule_within_its_ulps(setting, path, dtype, flat, calls
     runs = STEPS * (1 if flat else len(params))
     if path == "loop":
         assert calls == {LOOPS[opt.name]: runs}
+    elif path == "numpy":
+        assert calls == {f"numpy {opt.name}": runs}
     else:
         assert not set(calls) & set(LOOPS.values()) and calls.get("axpy", 0) >= runs
 

@@ -16,7 +16,7 @@ import torch
 
 import deltaprop as dp
 from deltaprop import _blas, _fused
-from deltaprop.optimizers import copy_state
+from deltaprop.optimizers import copy_state, fast
 
 STEPS = 25
 
@@ -116,16 +116,11 @@ def torch_optimizer(params, cls, kwargs, weight_decay):
     return tensors, cls(list(tensors.values()), foreach=False, weight_decay=weight_decay, **kwargs)
 
 
-@contextlib.contextmanager
-def _rule_only():
-    with _fused.disabled(), _blas.disabled():
-        yield
-
-
 # Every way of running a rule: its compiled loop where there is one (Adam, AdamW, Adagrad,
-# Adadelta, RMSProp), else BLAS's vector updates (SGD); BLAS's vector updates where the rule has
-# them (SGD, Adam, AdamW), else the rule; the rule itself (deltaprop/optimizers/<rule>.py).
-PATHS = {"fused": contextlib.nullcontext, "blas": _fused.disabled, "rule": _rule_only}
+# Adadelta, RMSProp), else BLAS's vector updates (SGD); without the loops, BLAS's vector updates
+# (SGD, Adam, AdamW) or the rule's NumPy form into work arrays (the others); the rule itself
+# (deltaprop/optimizers/<rule>.py), every fast path off.
+PATHS = {"fused": contextlib.nullcontext, "blas": _fused.disabled, "rule": fast.disabled}
 
 
 # the compiled loop each optimizer runs as (the others have none)

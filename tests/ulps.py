@@ -42,6 +42,9 @@ TOLERANCE = {
     # without fast-math (no reassociation, no fused multiply-add; √ correctly rounded in both):
     # the same numbers, bit for bit.
     "loop": {"θ": 0, "slots": 0},
+    # Without the loops, their NumPy form does the rule's operations in its order, only into
+    # work arrays (out=) instead of new ones: bit for bit.
+    "numpy": {"θ": 0, "slots": 0},
     # Adam's loop updates m and v as the rule does (0 ulps) but computes the step in one division,
     # m/(√v·c + s) with c = 1/(√(1 − β₂ᵗ)·η_t), s = ε/η_t, against the rule's
     # η·m̂/(√v̂ + ε): about a dozen roundings between them, each ≤ ½ ulp of Δθ, and ½ ulp for

@@ -57,7 +57,7 @@ def adagrad(p, g, G, eps, lr):  # pragma: no cover - compiled
         gi = g[i]
         Gi = G[i] + gi * gi
         G[i] = Gi
-        p[i] = p[i] - lr * gi / (np.sqrt(Gi) + eps)
+        p[i] = p[i] - lr * (gi / (np.sqrt(Gi) + eps))
 
 
 @_compiled(_signatures(4, 4))
@@ -90,4 +90,4 @@ def rmsprop(p, g, v, gbar, b, a, c, eps, mu, lr, centered, momentum):  # pragma:
             b[i] = bi
             p[i] = p[i] - lr * bi
         else:
-            p[i] = p[i] - lr * gi / r
+            p[i] = p[i] - lr * (gi / r)

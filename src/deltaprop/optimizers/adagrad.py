@@ -55,7 +55,8 @@ class Adagrad(Optimizer):
         lr_t = note("η_t", self.learning_rate / (1 + (t - 1) * self.lr_decay))
         G = s["sum"]
         G += g**2  # G ← G + g²
-        theta -= note("Δθ", lr_t * g / (xp.sqrt(G) + self.eps))  # θ ← θ − η_t·g/(√G + ε)
+        # θ ← θ − η_t·g/(√G + ε), the product taken last, as torch does (addcdiv)
+        theta -= note("Δθ", lr_t * (g / (xp.sqrt(G) + self.eps)))
 
     def display_step(self, q: Terms) -> list[Expr]:
         if not self.lr_decay:

@@ -11,7 +11,10 @@ and no array given twice — :func:`update` runs a fast form of the same rule in
   rule in one pass, reading and writing each number once;
 - BLAS level 1 (:mod:`deltaprop._blas`: ``axpy``/``axpby`` from NumPy's own OpenBLAS) for SGD with
   or without (Nesterov) momentum, and for Adam/AdamW where the loops are missing: one pass per sum
-  of scaled vectors, on every BLAS thread.
+  of scaled vectors, on every BLAS thread;
+- for Adagrad, Adadelta and RMSProp where the loops are missing, the rule's own operations in its
+  order, written into work arrays kept between steps (NumPy's ``out=``) rather than into
+  temporaries allocated every step: the rule's numbers, bit for bit.
 
 They compute the same rule with the algebra arranged for one pass (Adam's step as
 ``m/(√v·c + s)``, constants folded in) and BLAS fusing multiply-adds, so they round differently
@@ -58,8 +61,13 @@ def disabled() -> Iterator[None]:
     The same as ``deltaprop._fused.disabled()`` (the compiled loops) and
     ``deltaprop._blas.disabled()`` (BLAS) together.
     """
+    global _off
     with _fused.disabled(), _blas.disabled():
-        yield
+        _off += 1
+        try:
+            yield
+        finally:
+            _off -= 1
 
 
 def _distinct(arrays: tuple) -> bool:
@@ -143,12 +151,12 @@ def _adam(opt, p, g, s, t) -> bool:
 
 
 def _adagrad(opt, p, g, s, t) -> bool:
-    """The loop: ``G ← G + g²``; ``θ ← θ − (g/(√G + ε))·η_t``."""
-    k = _kernels(p, g, s["sum"])
+    """The loop: ``G ← G + g²``; ``θ ← θ − η_t·g/(√G + ε)``."""
+    G, lr_t = s["sum"], opt.learning_rate / (1 + (t - 1) * opt.lr_decay)
+    k = _kernels(p, g, G)
     if k is None:
-        return False
-    lr_t = opt.learning_rate / (1 + (t - 1) * opt.lr_decay)
-    _run(k.adagrad, (p, _l2(opt, p, g), s["sum"]), (opt.eps, lr_t))
+        return _numpy_adagrad(opt, p, g, G, lr_t) if _numpy_ready(p, g, G) else False
+    _run(k.adagrad, (p, _l2(opt, p, g), G), (opt.eps, lr_t))
     return True
 
 
@@ -157,7 +165,7 @@ def _adadelta(opt, p, g, s, t) -> bool:
     v, u = s["square_avg"], s["acc_delta"]
     k = _kernels(p, g, v, u)
     if k is None:
-        return False
+        return _numpy_adadelta(opt, p, g, v, u) if _numpy_ready(p, g, v, u) else False
     rho = opt.rho
     _run(k.adadelta, (p, _l2(opt, p, g), v, u), (rho, 1 - rho, opt.eps, opt.learning_rate))
     return True
@@ -166,9 +174,10 @@ def _adadelta(opt, p, g, s, t) -> bool:
 def _rmsprop(opt, p, g, s, t) -> bool:
     """The loop, with empty arrays standing for the slots the options leave out."""
     v, gbar, b = s["square_avg"], s.get("grad_avg"), s.get("momentum_buffer")
-    k = _kernels(p, g, v, *[a for a in (gbar, b) if a is not None])
+    arrays = [p, g, v, *[a for a in (gbar, b) if a is not None]]
+    k = _kernels(*arrays)
     if k is None:
-        return False
+        return _numpy_rmsprop(opt, p, g, v, gbar, b) if _numpy_ready(*arrays) else False
     none = np.empty(0, dtype=p.dtype)
     a, x = opt.alpha, p.dtype.type
     k.rmsprop(
@@ -180,6 +189,57 @@ def _rmsprop(opt, p, g, s, t) -> bool:
     return True
 
 
+# --- without the loops: the rule's own operations, in its order, into work arrays ------------
+# (the same numbers as the rule, bit for bit, without allocating its temporaries each step)
+
+
+def _numpy_ready(*arrays: Array) -> bool:
+    return not _off and _distinct(arrays) and flat_alike(*arrays)
+
+
+def _numpy_adagrad(opt, p, g, G, lr_t) -> bool:
+    g, tmp = _l2(opt, p, g), _scratch(opt, p)
+    G += np.multiply(g, g, out=tmp)  # G ← G + g²
+    q = np.divide(g, np.add(np.sqrt(G, out=tmp), opt.eps, out=tmp), out=tmp)  # g/(√G + ε)
+    p -= np.multiply(q, lr_t, out=tmp)  # θ ← θ − η_t·g/(√G + ε)
+    return True
+
+
+def _numpy_adadelta(opt, p, g, v, u) -> bool:
+    g = _l2(opt, p, g)
+    rho, eps, tmp, tmp2 = opt.rho, opt.eps, _scratch(opt, p), _scratch(opt, p, 2)
+    v *= rho
+    v += np.multiply(np.multiply(g, g, out=tmp), 1 - rho, out=tmp)  # v ← ρv + (1 − ρ)g²
+    delta = np.sqrt(np.add(u, eps, out=tmp), out=tmp)
+    delta /= np.sqrt(np.add(v, eps, out=tmp2), out=tmp2)
+    delta *= g  # Δ ← √(u + ε)/√(v + ε)·g
+    u *= rho
+    u += np.multiply(np.multiply(delta, delta, out=tmp2), 1 - rho, out=tmp2)  # u ← ρu + (1 − ρ)Δ²
+    p -= np.multiply(delta, opt.learning_rate, out=tmp)  # θ ← θ − η·Δ
+    return True
+
+
+def _numpy_rmsprop(opt, p, g, v, gbar, b) -> bool:
+    g = _l2(opt, p, g)
+    a, lr, tmp = opt.alpha, opt.learning_rate, _scratch(opt, p)
+    v *= a
+    v += np.multiply(np.multiply(g, g, out=tmp), 1 - a, out=tmp)  # v ← αv + (1 − α)g²
+    if gbar is not None:
+        gbar *= a
+        gbar += np.multiply(g, 1 - a, out=tmp)  # ḡ ← αḡ + (1 − α)g
+        r = np.sqrt(np.subtract(v, np.multiply(gbar, gbar, out=tmp), out=tmp), out=tmp)
+    else:
+        r = np.sqrt(v, out=tmp)
+    r += opt.eps
+    q = np.divide(g, r, out=tmp)  # g/r
+    if b is not None:
+        b *= opt.momentum
+        b += q  # B ← μB + g/r
+        q = b
+    p -= np.multiply(q, lr, out=tmp)  # θ ← θ − η·B, or θ − η·g/r
+    return True
+
+
 def _run(loop, arrays: tuple[Array, ...], scalars: tuple[float, ...]) -> None:
     """Run a compiled loop on the arrays' memory, the scalars rounded to their dtype first."""
     x = arrays[0].dtype.type
@@ -188,5 +248,6 @@ def _run(loop, arrays: tuple[Array, ...], scalars: tuple[float, ...]) -> None:
 
 _HERE = __name__.rpartition(".")[0] + "."
 _CHOSEN: dict[type, object] = {}  # class → its path (None: the rule), found once per class
+_off = 0  # disabled() blocks running
 _PATHS = {"SGD": _sgd, "Adam": _adam, "AdamW": _adam, "Adagrad": _adagrad}
 _PATHS.update({"Adadelta": _adadelta, "RMSProp": _rmsprop})

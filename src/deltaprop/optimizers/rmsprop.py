@@ -70,7 +70,7 @@ class RMSProp(Optimizer):
             B += g / r  # B ← μB + g/r
             theta -= note("Δθ", lr * B)
         else:
-            theta -= note("Δθ", lr * g / r)  # θ ← θ − η·g/r
+            theta -= note("Δθ", lr * (g / r))  # θ ← θ − η·g/r (the product last, as torch)
 
     def display_rule(self, q: Terms) -> list[Expr]:
         alpha = q.setting("α")

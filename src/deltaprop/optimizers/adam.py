@@ -58,8 +58,9 @@ class Adam(Optimizer):
         m += (1 - b1) * g  # m ← β₁m + (1 − β₁)g
         v *= b2
         v += (1 - b2) * g**2  # v ← β₂v + (1 − β₂)g²
-        m_hat = note("m̂", m / (1 - b1**t))
-        v_hat = note("v̂", v / (1 - b2**t))
+        m_hat = note("m̂", m / (1 - b1**t))  # m̂ ← m/(1 − β₁ᵗ)
+        v_hat = note("v̂", v / (1 - b2**t))  # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
         theta -= note("Δθ", self.learning_rate * m_hat / (xp.sqrt(v_hat) + self.eps))
 
     def display_rule(self, q: Terms) -> list[Expr]:

@@ -7,7 +7,9 @@ before and after) at the printed precision — and checks that the update phase 
 those lines, in order. For each line it also evaluates the rule's right-hand side at full
 precision from the operands shown and checks it equals the stored result, so that a line with the
 right numbers but the wrong rule cannot pass. The quantities the optimizer does not store (g + λθ,
-AdamW's θ(1 − ηλ), Adagrad's η_t, Adadelta's Δ) are checked numerically against the engine.
+AdamW's θ(1 − ηλ), Adagrad's η_t, Adadelta's Δ, Adam's m̂ and v̂, every Δθ) come from the record
+its rule keeps on the way (``StepTrace.optimizer_record``); they are checked against the results
+of the engine's update (the fast path, as in training) within the fast paths' stated ulps.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import math
 
 import numpy as np
 import pytest
+from ulps import TOLERANCE, update_ulps
 
 import deltaprop as dp
 from deltaprop.cli import main
 from deltaprop.notation import Num, to_text
-from deltaprop.render import optimizer as render_opt
 from deltaprop.spec import spec_from_dict
 
 SPEC = {
@@ -327,17 +329,19 @@ def test_other_formats_show_the_same_equations(variant, fmt):
         assert all(ln.count("$") % 2 == 0 for ln in out.splitlines())
 
 
-# --- the quantities the optimizer does not store, computed for display ------------------------
+# --- the quantities the optimizer does not store: its rule's record ----------------------------
 
 
 def _values(trace, name="W1"):
-    """Per step: (θ, ∂E/∂θ, state before, state after, θ after) of one parameter array."""
+    """Per step: (t, θ, ∂E/∂θ, state before, state after, θ after, record) of one parameter."""
     i = int(name[1:]) - 1
     for st in trace.steps:
         arrays = (st.W, st.dW, st.W_after) if name[0] == "W" else (st.b, st.db, st.b_after)
         before = {k: v[name] for k, v in st.state_before.items() if k != "step"}
         after = {k: v[name] for k, v in st.state_after.items() if k != "step"}
-        yield st.state_after["step"], arrays[0][i], arrays[1][i], before, after, arrays[2][i]
+        rec = {k: v[name] if isinstance(v, dict) else v for k, v in st.optimizer_record.items()}
+        t = st.state_after["step"]
+        yield t, arrays[0][i], arrays[1][i], before, after, arrays[2][i], rec
 
 
 def _trace(variant: str):
@@ -347,34 +351,51 @@ def _trace(variant: str):
     return lr, opt, spec.explain(steps=2)
 
 
-def _each(formula, trace, *arrays):
-    """A display-only formula of render/optimizer.py, evaluated entry by entry."""
-    return np.vectorize(lambda *xs: formula(trace.optimizer, *xs))(*arrays)
-
-
 def _close(a, b) -> None:
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def _tolerance(opt) -> int:
+    """The largest of the ulps its fast paths may differ from its rule by (tests/ulps.py)."""
+    if opt.name == "sgd":
+        return TOLERANCE["sgd-blas"]["θ"]
+    if opt.name.startswith("adam"):
+        return max(TOLERANCE["adam-loop"]["θ"], TOLERANCE["adam-blas"]["θ"])
+    return TOLERANCE["loop"]["θ"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_recorded_step_is_the_engines_within_its_ulps(variant):
+    """Δθ, as the rule noted it, is the step the engine's update (the fast path) took."""
+    _, _, trace = _trace(variant)
+    tol = _tolerance(trace.optimizer)
+    for name in ("W1", "b1", "W2", "b2"):
+        for _, p, _, _, _, p1, rec in _values(trace, name):
+            if "θ(1 − ηλ)" in rec:  # AdamW steps from the decayed θ
+                p = rec["θ(1 − ηλ)"]
+            assert update_ulps(p, p1, p - rec["Δθ"]) <= tol
+            assert np.all(rec["Δθ"] != 0)
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_l2_gradient_reproduces_the_engine(name):
     lr, opt, trace = _trace("sgd_weight_decay")
-    for _, p, g, _, _, p1 in _values(trace, name):
-        g2 = _each(render_opt.l2_gradient, trace, p, g)
+    for _, p, g, _, _, p1, rec in _values(trace, name):
+        g2 = rec["g + λθ"]
         _close(g2, g + 0.05 * p)
         _close(p - lr * g2, p1)  # SGD: θ ← θ − η(g + λθ) is what the engine wrote
         assert not np.allclose(p - lr * g, p1, rtol=1e-6, atol=0)  # the decay matters
     lr, opt, trace = _trace("rmsprop_all_weight_decay")
-    for _, p, g, s0, s1, _ in _values(trace, name):
-        g2 = _each(render_opt.l2_gradient, trace, p, g)
-        _close(0.9 * s0["grad_avg"] + 0.1 * g2, s1["grad_avg"])
+    for _, p, g, s0, s1, _, rec in _values(trace, name):
+        _close(rec["g + λθ"], g + 0.1 * p)
+        _close(0.9 * s0["grad_avg"] + 0.1 * rec["g + λθ"], s1["grad_avg"])
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
 def test_adamw_decay_reproduces_the_engine(name):
     lr, opt, trace = _trace("adamw")
-    for t, p, _, _, s1, p1 in _values(trace, name):
-        decayed = _each(render_opt.decoupled_decay, trace, p)
+    for t, p, _, _, s1, p1, rec in _values(trace, name):
+        decayed = rec["θ(1 − ηλ)"]
         _close(decayed, p * (1 - 0.01 * 0.1))
         m, v = s1["m"], s1["v"]
         step = 0.01 / (1 - 0.9**t) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**t) + 1e-8)
@@ -382,18 +403,30 @@ def test_adamw_decay_reproduces_the_engine(name):
         assert not np.allclose(p - step, p1, rtol=1e-9, atol=0)
 
 
+@pytest.mark.parametrize("variant", ["adam", "adam_weight_decay", "adamw"])
+@pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
+def test_adam_bias_corrected_moments_are_the_engines(variant, name):
+    """m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) of the moments the engine's update stored (its loop
+    updates m and v as the rule does: bit for bit)."""
+    _, _, trace = _trace(variant)
+    o = trace.optimizer
+    for t, _, _, _, s1, _, rec in _values(trace, name):
+        np.testing.assert_array_equal(rec["m̂"], s1["m"] / (1 - o.beta1**t))
+        np.testing.assert_array_equal(rec["v̂"], s1["v"] / (1 - o.beta2**t))
+
+
 @pytest.mark.parametrize("variant", ["adagrad_lr_decay_initial", "adagrad_weight_decay"])
 def test_adagrad_rate_reproduces_the_engine(variant):
     lr, opt, trace = _trace(variant)
     o = trace.optimizer
     assert trace.steps[0].state_before["sum"]["W1"][0, 0] == opt.get("initial_accumulator_value", 0)
-    for t, p, g, _, s1, p1 in _values(trace):
-        rate = render_opt.adagrad_rate(o, t)
+    for t, p, g, _, s1, p1, rec in _values(trace):
+        rate = rec["η_t"]
         assert rate == lr / (1 + (t - 1) * 0.1)
         if o.weight_decay:
             g = g + o.weight_decay * p
         _close(p - rate * g / (np.sqrt(s1["sum"]) + o.eps), p1)
-    assert render_opt.adagrad_rate(o, 2) < lr  # the decay matters at step 2
+    assert trace.steps[1].optimizer_record["η_t"] < lr  # the decay matters at step 2
 
 
 @pytest.mark.parametrize("variant", ["adadelta", "adadelta_weight_decay"])
@@ -401,11 +434,27 @@ def test_adagrad_rate_reproduces_the_engine(variant):
 def test_adadelta_step_reproduces_the_engine(variant, name):
     lr, opt, trace = _trace(variant)
     o = trace.optimizer
-    for _, p, g, s0, s1, p1 in _values(trace, name):
+    for _, p, g, s0, s1, p1, rec in _values(trace, name):
         if o.weight_decay:
             g = g + o.weight_decay * p
         u0, v1, u1 = s0["acc_delta"], s1["square_avg"], s1["acc_delta"]
-        delta = _each(render_opt.adadelta_step, trace, u0, v1, g)
+        delta = rec["Δ"]
         _close(delta, np.sqrt(u0 + o.eps) / np.sqrt(v1 + o.eps) * g)
         _close(o.rho * u0 + (1 - o.rho) * delta**2, u1)
         _close(p - lr * delta, p1)
+
+
+def test_the_recorded_quantities_are_shown_in_a_table(tmp_path, capsys):
+    """Adam's m̂, v̂ and Δθ, printed after the state table, are the record's numbers."""
+    lr, opt = VARIANTS["adam"]
+    out, trace = run(tmp_path, capsys, lr, opt)
+    section = out.split("\nStep 2 of 2\n")[1]
+    table = section.split("What the rule computed on the way, not kept in its state:\n")[1]
+    lines = table.splitlines()
+    assert lines[0].split() == ["parameter", "m̂", "v̂", "Δθ"]
+    assert len(lines) >= 2 + len(PARAMS)
+    rec = trace.steps[1].optimizer_record
+    for (key, ix, sym, _), line in zip(PARAMS, lines[2:], strict=False):
+        cells = line.split()
+        assert cells[0] == sym
+        assert cells[1:] == [to_text(Num(rec[q][key][ix]), 4) for q in ("m̂", "v̂", "Δθ")]

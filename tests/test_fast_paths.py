@@ -140,7 +140,7 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize("blas", [True, False], ids=["blas", "numpy"])
+@pytest.mark.parametrize("blas", [True, False], ids=["blas", "no-blas"])
 @pytest.mark.parametrize(("name", "settings"), OPTIMIZERS)
 def test_flat_update_equals_the_per_parameter_update_exactly(name, settings, blas):
     with contextlib.nullcontext() if blas else _blas.disabled():

@@ -16,7 +16,7 @@ import torch
 
 import deltaprop as dp
 from deltaprop import _blas, _fused
-from deltaprop.optimizers import copy_state
+from deltaprop.optimizers import copy_state, fast
 
 STEPS = 25
 
@@ -116,15 +116,11 @@ def torch_optimizer(params, cls, kwargs, weight_decay):
     return tensors, cls(list(tensors.values()), foreach=False, weight_decay=weight_decay, **kwargs)
 
 
-@contextlib.contextmanager
-def _numpy_only():
-    with _fused.disabled(), _blas.disabled():
-        yield
-
-
-# Every way of running a rule: compiled loops where there is one (Adam, AdamW), else BLAS's
-# vector updates; BLAS's vector updates; NumPy's ufuncs alone.
-PATHS = {"fused": contextlib.nullcontext, "blas": _fused.disabled, "numpy": _numpy_only}
+# Every way of running a rule: its compiled loop where there is one (Adam, AdamW, Adagrad,
+# Adadelta, RMSProp), else BLAS's vector updates (SGD); without the loops, BLAS's vector updates
+# (SGD, Adam, AdamW) or the rule's NumPy form into work arrays (the others); the rule itself
+# (deltaprop/optimizers/<rule>.py), every fast path off.
+PATHS = {"fused": contextlib.nullcontext, "blas": _fused.disabled, "rule": fast.disabled}
 
 
 # the compiled loop each optimizer runs as (the others have none)
@@ -235,10 +231,10 @@ def test_optimizer_reduces_parabola_and_rosenbrock(name, problem):
     assert f < bound, f"{name}: f went from {f0} to {f}"
 
 
-@pytest.mark.parametrize("blas", [True, False], ids=["blas", "numpy"])
+@pytest.mark.parametrize("blas", [True, False], ids=["blas", "rule"])
 def test_momentum_zero_is_plain_gradient_descent(blas):
-    """Exactly θ − η g with NumPy's arithmetic; BLAS's axpy fuses the multiply-add (one rounding
-    instead of two), so there the match is to the last bit or two."""
+    """Exactly θ − η g by the rule; BLAS's axpy fuses the multiply-add (one rounding instead of
+    two), so there the match is to the last bit or two."""
     net, x, y = small_problem()
     plain = net.get_weights()
     opt = dp.get_optimizer("momentum", learning_rate=0.1, momentum=0.0)

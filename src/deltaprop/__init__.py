@@ -25,6 +25,7 @@ from .optimizers import (
     RMSProp,
     available_optimizers,
     get_optimizer,
+    register_optimizer,
 )
 from .schedules import (
     Constant,
@@ -91,6 +92,7 @@ __all__ = [
     "output_delta",
     "register_activation",
     "register_loss",
+    "register_optimizer",
     "save",
     "stop_on_signals",
     "to_onnx",

@@ -14,8 +14,9 @@ NumPy's wheels bundle OpenBLAS with its symbols renamed (``scipy_cblas_saxpy64_`
 ``scipy-openblas64``); we find that library beside NumPy, look the symbols up, and check them on
 a small vector before trusting them. Anywhere else (another BLAS, another platform, or
 ``DELTAPROP_BLAS`` set to ``0``, ``no``, ``off`` or ``false`` in the environment when deltaprop
-is imported) ``available()`` is False and callers use NumPy: the arithmetic is the same up to
-rounding.
+is imported) ``available()`` is False and :mod:`deltaprop.optimizers.fast` runs the rules
+themselves: the arithmetic is the same up to rounding (within the ulps that
+``tests/ulps.py`` states).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def available() -> bool:
 
 @contextmanager
 def disabled():
-    """Run the block with NumPy's element-wise operations instead (for tests).
+    """Run the block without BLAS's vector updates (for tests).
 
     Process-wide, not per thread: a fit running in another thread meanwhile also takes NumPy's
     path. Blocks may nest and overlap; BLAS is back on when the last one ends.

@@ -3,12 +3,14 @@
 Compiled for float32 and float64 vectors (explicit signatures), cached on disk by Numba: the first
 process compiles (a few seconds), later ones load.
 
-Each loop does, element by element, exactly the floating-point operations of the optimizer's
-NumPy path, in the same order and in the arrays' own precision (the constants arrive already
-rounded to it): Numba compiles without fast-math, so nothing is reassociated or fused into a
-multiply-add, and every result is the NumPy path's, bit for bit. ``error_model="numpy"`` lets a
-division by zero give ∞ or NaN as NumPy does (Python's model would raise, and would keep the loop
-from being vectorised).
+Each loop computes its optimizer's rule (the ``rule`` method of ``deltaprop.optimizers``, the
+definition) element by element, in the arrays' own precision (the constants arrive already
+rounded to it). Numba compiles without fast-math, so nothing is reassociated or fused into a
+multiply-add: Adagrad's, Adadelta's and RMSProp's loops do the rule's operations in its order and
+give its numbers bit for bit; Adam's computes the step in one division,
+``m/(√v·c + s)``, and rounds θ differently by a few ulps (``tests/test_optimizer_fast_paths.py``).
+``error_model="numpy"`` lets a division by zero give ∞ or NaN as NumPy does (Python's model would
+raise, and would keep the loop from being vectorised).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def adagrad(p, g, G, eps, lr):  # pragma: no cover - compiled
         gi = g[i]
         Gi = G[i] + gi * gi
         G[i] = Gi
-        p[i] = p[i] - (gi / (np.sqrt(Gi) + eps)) * lr
+        p[i] = p[i] - lr * (gi / (np.sqrt(Gi) + eps))
 
 
 @_compiled(_signatures(4, 4))
@@ -65,7 +67,7 @@ def adadelta(p, g, v, u, rho, c, eps, lr):  # pragma: no cover - compiled
         vi = v[i] * rho + (gi * gi) * c
         v[i] = vi
         d = np.sqrt(u[i] + eps) / np.sqrt(vi + eps) * gi
-        u[i] = u[i] * rho + (c * d) * d
+        u[i] = u[i] * rho + c * (d * d)
         p[i] = p[i] - d * lr
 
 
@@ -82,9 +84,10 @@ def rmsprop(p, g, v, gbar, b, a, c, eps, mu, lr, centered, momentum):  # pragma:
             r = np.sqrt(vi - gb * gb)
         else:
             r = np.sqrt(vi)
-        q = gi / (r + eps)
+        r = r + eps
         if momentum:
-            bi = b[i] * mu + q
+            bi = b[i] * mu + gi / r
             b[i] = bi
-            q = bi
-        p[i] = p[i] - q * lr
+            p[i] = p[i] - lr * bi
+        else:
+            p[i] = p[i] - lr * (gi / r)

@@ -1,8 +1,8 @@
 """When arrays of any shape can be handed to a compiled kernel as flat vectors.
 
-The fast paths (:mod:`deltaprop._blas`, :mod:`deltaprop._fused`) run over an array's memory, not
-its indices. That is only right when every operand stores element ``i`` of that memory at the same
-index, and when the kernel may write where it writes.
+The fast paths (:mod:`deltaprop.optimizers.fast`: BLAS and the compiled loops) run over an
+array's memory, not its indices. That is only right when every operand stores element ``i`` of
+that memory at the same index, and when the kernel may write where it writes.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import copy
 import json
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,7 +69,8 @@ class StepTrace:
     l2: float = 0.0  # λ of the L2 penalty (λ/2) Σ ‖Wˡ‖² (fit's l2), 0 without
     penalty: float = 0.0  # its value before the step; loss is the data error alone
     g: dict[str, Array] | None = None  # the gradient the optimizer received: ∂E/∂θ + λW
-    optimizer_record: dict | None = None  # what the optimizer's reference rule computed
+    # what the optimizer's reference rule computed on the way (m̂, v̂, η_t, Δ, g + λθ, Δθ …)
+    optimizer_record: dict = field(default_factory=dict)
 
     @property
     def output(self) -> Array:
@@ -235,7 +236,7 @@ def record_step(
     db = [None if g is None else g.copy() for g in grads.biases]
     step.penalise(ws, l2)
     g = {k: v.copy() for k, v in ws.grads_by_name.items()}
-    record = _intermediates(opt, params_before, g, state_before)
+    record = opt.intermediates(params_before, g, state_before)
     step.update(ws)
     fp, x, t = ws.forward, ws.x, ws.t
     o = fp.output
@@ -280,11 +281,6 @@ def record_step(
         optimizer_record=record,
     )
     return result, trace
-
-
-def _intermediates(opt: Optimizer, params: dict, grads: dict, state: State) -> dict:
-    """What the optimizer's reference rule computes on the way (m̂, v̂, η_t …), for display."""
-    return {}
 
 
 def optimizer_settings(optimizer: Optimizer) -> dict[str, float | bool]:

@@ -133,6 +133,19 @@ def test_recorded_steps_render_like_explain(fmt):
     assert w.lstrip("-") in text
 
 
+def test_a_recorded_step_with_l2_shows_the_gradient_the_optimizer_received():
+    _, h = _run(trace_steps=[6])
+    st = h.traces[0].steps[0]
+    text = h.traces[0].to_text(decimals=6)
+    assert "L2 penalty" in text and "λ = 0.01" in text
+    g, dW, w = st.g["W1"][0, 1], st.dW[0][0, 1], st.W[0][0, 1]
+    assert g == dW + 0.01 * w
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("g₁₂⁽¹⁾ ="))
+    assert line.rstrip().endswith(f"= {g:.6f}".replace("-", "−"))
+    velocity = next(ln for ln in text.splitlines() if ln.strip().startswith("v₁₂⁽¹⁾ ←"))
+    assert f"{abs(g):.6f}" in velocity  # momentum's v ← μv + g takes the gradient with the penalty
+
+
 @pytest.mark.parametrize("bad", [3, "0", [-1], [1.5]])
 def test_bad_trace_steps_are_refused(bad):
     net, x, t = _problem("float64")

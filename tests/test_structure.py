@@ -1,4 +1,4 @@
-"""The package's shape: data flows one way (no import circle), modules stay short, each imports alone.
+"""The package's shape: data flows one way (no import circle), short modules, each imports alone.
 
 An import anywhere in a module counts (a function-level import still ties two modules); imports
 under ``if TYPE_CHECKING:`` do not, nor do imports of the top-level ``deltaprop`` package, which

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..notation import Expr, Num, Sym, row
+import numpy as np
+
+from ..notation import Expr, Lit, Num, Sym, row
 from ..optimizers.display import Terms
 from .document import Eq, Para, Table
 from .formulas import layer_sym, partial, weight_sym
@@ -23,16 +25,19 @@ if TYPE_CHECKING:
 
 
 def _params(trace: Trace, st: StepTrace):
-    """``(name, layer, symbol, index, θ, g, θ_after)`` for every weight and bias, layer by layer."""
+    """``(name, layer, symbol, index, θ, g, θ_after)`` for every weight and bias, layer by layer;
+    ``g`` is the gradient the optimizer received (with a training run's L2 term, if any)."""
+    received = st.g or {}
     for ly in range(1, len(trace.activations) + 1):
-        W, dW, Wn = st.W[ly - 1], st.dW[ly - 1], st.W_after[ly - 1]
+        W, Wn = st.W[ly - 1], st.W_after[ly - 1]
+        dW = received.get(f"W{ly}", st.dW[ly - 1])
         for i in range(W.shape[0]):
             for j in range(W.shape[1]):
                 sym = weight_sym(i + 1, j + 1, ly)
                 yield f"W{ly}", ly, sym, (i, j), W[i, j], dW[i, j], Wn[i, j]
         b = st.b[ly - 1]
         if b is not None:
-            db, bn = st.db[ly - 1], st.b_after[ly - 1]
+            db, bn = received.get(f"b{ly}", st.db[ly - 1]), st.b_after[ly - 1]
             for i in range(b.shape[0]):
                 yield f"b{ly}", ly, layer_sym("b", i + 1, ly), (i,), b[i], db[i], bn[i]
 
@@ -44,9 +49,26 @@ def _noted(st: StepTrace) -> tuple[dict[str, float], dict[str, dict]]:
     return numbers, {k: v for k, v in record.items() if isinstance(v, dict)}
 
 
+def _penalty(doc, trace: Trace, st: StepTrace) -> None:
+    """A training run's L2 term: every weight's gradient is ``g = ∂E/∂w + λ·w`` (biases keep
+    theirs). The numbers are the trace's: the data gradient, the weight, and what was received."""
+    lam = Lit(f"{st.l2:g}")
+    lead = ["The run's L2 penalty (λ/2)·Σ w² (", Num(st.penalty), " before this step) adds λ·w "]
+    doc.add(Para([*lead, "to every weight's gradient, with ", row(Sym("λ"), "=", lam), ":"]))
+    for ly in range(1, len(trace.activations) + 1):
+        W, dW, g = st.W[ly - 1], st.dW[ly - 1], st.g[f"W{ly}"]
+        for (i, j), w in np.ndenumerate(W):
+            sym = weight_sym(i + 1, j + 1, ly)
+            line = row(Sym("g", sym.sub, sym.sup), "=", partial("E", sym), "+", lam, "·", sym,
+                       "=", Num(dW[i, j]), "+", lam, "·", Num(w), "=", Num(g[i, j]))  # fmt: skip
+            doc.add(Eq(line))
+
+
 def update_section(doc, trace: Trace, st: StepTrace) -> None:
     opt = trace.optimizer
     eqs = lambda exprs: [Eq(e) for e in exprs]  # noqa: E731
+    if st.l2 and st.g is not None:
+        _penalty(doc, trace, st)
     brief = opt.brief()
     if brief is not None:
         doc.add(Para(brief))

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 import deltaprop as dp
 from deltaprop.cli import build_cli
-from deltaprop.commands import _data, model
+from deltaprop.commands import _data, model, train
 
 CLI = click.Group(  # the commands alone, as cli.py's group registers them
     "deltaprop",
-    commands={c.name: c for c in model.COMMANDS},
+    commands={c.name: c for c in model.COMMANDS + train.COMMANDS},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -177,7 +177,7 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, monkeypatch):
     assert plain.stderr == "" and plain.stdout.startswith("saved m: 3 classes, 3 epochs")
     quiet = run(*args, "--quiet", "--progress")
     assert quiet.stdout == quiet.stderr == ""
-    monkeypatch.setattr(model, "_tty", lambda: True)
+    monkeypatch.setattr(train, "_tty", lambda: True)
     assert "3/3" in run(*args).stderr
     assert run(*args, "--no-progress").stderr == ""
 
@@ -247,7 +247,7 @@ BAD_INPUTS = [
     (["train", "iris", "--epochs", "0"], "Invalid value for '--epochs'"),
     (["train", "iris", "--task", "ranking"], "Invalid value for '--task'"),
     (["train", "iris", "--frobnicate"], "No such option '--frobnicate'"),
-    (["train"], "Missing argument 'DATA'"),
+    (["train"], "missing DATA"),
     (["predict", "{d}/absent.deltaprop", "iris"], "model file not found"),
     (["predict", "{d}/truncated.deltaprop", "iris"], "not a deltaprop model file"),
     (["predict", "{blobs}", "iris"], "not a deltaprop model file"),

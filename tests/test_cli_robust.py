@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import deltaprop as dp
 from deltaprop.cli import build_cli
-from deltaprop.commands import model
+from deltaprop.commands import train
 
 
 def run(*args):
@@ -44,7 +44,7 @@ def test_train_refuses_to_replace_a_model_before_training(trained, tmp_path, mon
     def never(*args, **kwargs):
         raise AssertionError("trained although the output exists")
 
-    monkeypatch.setattr(model, "fit", never)
+    monkeypatch.setattr(train, "fit", never)
     line = one_line_error(run("train", "iris", "-o", out), str(out), "--overwrite")
     assert line == f"Error: {out} exists; pass --overwrite to replace it"
     assert out.read_bytes() == before
@@ -56,14 +56,14 @@ def test_train_refuses_to_replace_a_model_before_training(trained, tmp_path, mon
 
 def test_train_refuses_a_file_that_appears_while_it_trains(tmp_path, monkeypatch):
     out = tmp_path / "m.deltaprop"
-    real_fit = model.fit
+    real_fit = train.fit
 
     def fit_then_someone_writes(*args, **kwargs):
         history = real_fit(*args, **kwargs)
         out.write_text("another run's model")
         return history
 
-    monkeypatch.setattr(model, "fit", fit_then_someone_writes)
+    monkeypatch.setattr(train, "fit", fit_then_someone_writes)
     one_line_error(run("train", "iris", "--epochs", 1, "-o", out), "--overwrite")
     assert out.read_text() == "another run's model"
     assert [p.name for p in tmp_path.iterdir()] == ["m.deltaprop"]

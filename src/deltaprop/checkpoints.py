@@ -38,8 +38,9 @@ class Checkpoint(Callback):
     """Save the run into ``folder`` every ``every`` epochs and/or ``seconds`` seconds.
 
     ``keep`` newest periodic files are kept (older ones are removed); ``best`` also keeps
-    ``best.deltaprop`` by ``monitor`` (``"val_loss"``, falling back to ``"loss"``). ``metadata``
-    is stored in every file. ``last`` is the newest file written (None before the first).
+    ``best.deltaprop`` by ``monitor`` (``"val_loss"``, falling back to ``"loss"``). With neither
+    ``every`` nor ``seconds`` it writes only when the run is interrupted. ``metadata`` and
+    ``preprocessing`` are stored in every file. ``last`` is the newest file written.
     """
 
     def __init__(
@@ -51,9 +52,8 @@ class Checkpoint(Callback):
         best: bool = False,
         monitor: str = "val_loss",
         metadata: dict | None = None,
+        preprocessing=None,
     ):
-        if every is None and seconds is None:
-            raise ValueError("Checkpoint needs every (epochs) or seconds, or both")
         self.folder = Path(folder)
         self.every = None if every is None else check_int(every, "every", 1)
         self.seconds = None if seconds is None else check_number(seconds, "seconds", 0.0)
@@ -61,10 +61,12 @@ class Checkpoint(Callback):
         self.best = bool(best)
         self.monitor = monitor
         self.metadata = metadata
+        self.preprocessing = preprocessing
         self.last: Path | None = None
 
     def on_train_begin(self, run: TrainingRun) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.every is not None or self.seconds is not None or self.best:
+            self.folder.mkdir(parents=True, exist_ok=True)
         self._since = time.monotonic()
         self._best_value = math.inf
 
@@ -88,6 +90,7 @@ class Checkpoint(Callback):
         """Write the state the interrupted run went back to (unless that file exists already)."""
         path = self.folder / PATTERN.format(run.history.end_epoch)
         if self.last != path:
+            self.folder.mkdir(parents=True, exist_ok=True)
             self._save(run, path)
             self._prune()
         run.checkpoint = str(path)
@@ -101,7 +104,7 @@ class Checkpoint(Callback):
         optimizer.learning_rate = run.base_learning_rate
         save(path, run.network, optimizer=optimizer, optimizer_state=run.state,
              history=run.history, schedule=run.history.schedule, rng=run.rng,
-             metadata=self.metadata)  # fmt: skip
+             preprocessing=self.preprocessing, metadata=self.metadata)  # fmt: skip
         if periodic:
             self.last = path
             self._since = time.monotonic()

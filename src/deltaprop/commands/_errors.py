@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
+
+from ..divergence import DivergenceError
 
 
 class InputError(click.ClickException):
@@ -42,3 +46,25 @@ class OneLineGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
             raise _one_line(exc, ctx.command_path) from None
+
+
+def one_line_errors(fn):
+    """Turn the errors bad input raises into :class:`InputError` (never a traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DivergenceError as exc:
+            raise click.ClickException(" ".join(str(exc).split())) from None
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            raise InputError(f"{exc.strerror or exc}{where}") from None
+        except (ValueError, TypeError, ImportError) as exc:  # io.ModelFileError is a ValueError
+            raise InputError(str(exc)) from None
+        except ArithmeticError as exc:  # inputs too large for the model's arithmetic
+            raise InputError(str(exc)) from None
+        except MemoryError:
+            raise InputError("not enough memory for this model or data") from None
+
+    return wrapper

@@ -102,3 +102,17 @@ def isolated():
     snapshot = GlobalState()
     yield snapshot
     snapshot.restore()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--reverse",
+        action="store_true",
+        help="run the tests in reverse order (with -p no:randomly: the file order backwards)",
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, if it is on
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse"):
+        items.reverse()

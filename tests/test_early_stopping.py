@@ -159,3 +159,61 @@ def test_fit_stops_where_the_rule_says_on_its_monitored_loss(monitor, min_delta)
     assert net.params()["W1"][0, 0] == pytest.approx(1 - 0.9 ** (best_epoch + 1), rel=1e-13)
     if min_delta:
         assert epochs < 300  # min_delta ends the run while the loss still falls
+
+
+def test_defaults_and_bad_settings():
+    es = dp.EarlyStopping()
+    assert (es.monitor, es.patience, es.min_delta, es.restore_best_weights) == (
+        "val_loss", 10, 0.0, True,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"^Invalid patience: -1 \(expected >= 0\)$"):
+        dp.EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match=r"^Invalid patience: 2.5 \(expected a whole number\)$"):
+        dp.EarlyStopping(patience=2.5)
+    with pytest.raises(ValueError, match=r"^unknown monitor 'f1'; expected loss, val_loss, "):
+        dp.EarlyStopping(monitor="f1")
+
+
+def test_every_run_starts_afresh():
+    """``on_train_begin`` resets what an earlier run left: no best yet, nothing waited."""
+    es = dp.EarlyStopping(monitor="loss", patience=1)
+    feed(es, "loss", [1.0, 2.0])  # stops at epoch 1 with best 1.0
+    assert es.stopped_epoch == 1
+    run = Run()
+    es.on_train_begin(run)
+    assert (es.best, es.best_epoch, es.wait, es.best_weights, es.stopped_epoch) == (
+        math.inf, -1, 0, None, None,
+    )  # fmt: skip
+    es = dp.EarlyStopping(monitor="val_accuracy")
+    es.on_train_begin(run)
+    assert es.best == -math.inf
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_a_value_that_never_improves_restores_nothing(restore):
+    """NaN compares false with everything: no epoch is ever the best, the run stops after
+    ``patience`` epochs, and the network keeps its last weights."""
+    es = dp.EarlyStopping(monitor="loss", patience=2, restore_best_weights=restore)
+    run = feed(es, "loss", [math.nan] * 5)
+    assert (es.best_epoch, es.wait, es.stopped_epoch, es.best_weights) == (-1, 2, 1, None)
+    assert run.history.best_epoch is None and run.network.layers[0].W[0, 0] == 1
+
+
+def test_a_run_that_keeps_improving_does_not_stop():
+    es = dp.EarlyStopping(monitor="loss", patience=1)
+    run = feed(es, "loss", [3.0, 2.0, 1.0])
+    assert not run.stop_training and es.stopped_epoch is None and es.best_epoch == 2
+
+
+def test_lambda_callback_sees_the_epoch_its_logs_and_the_run():
+    seen = []
+    record = dp.LambdaCallback(lambda epoch, logs, run: seen.append((epoch, dict(logs), run)))
+    net = dp.Network.from_weights([[[0.0]]], None, "identity")
+    history = net.fit(
+        [[1.0]], [[1.0]], loss="squared_error", learning_rate=0.1, epochs=2, batch_size=None,
+        validation_data=([[1.0]], [[1.0]]), callbacks=[record],
+    )  # fmt: skip
+    assert [e for e, _, _ in seen] == [0, 1]
+    assert seen[0][1] == {"loss": 0.5, "accuracy": None, "val_loss": pytest.approx(0.405)}
+    assert seen[1][1]["loss"] == pytest.approx(0.405) and seen[1][2].history is history
+    assert seen[1][2].network is net

@@ -114,16 +114,21 @@ def test_plateau_state_starts_empty_and_round_trips():
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        ({"best": 1.0, "bad_epochs": 0}, r"needs best, bad_epochs and scale, got \['bad_epochs'"),
+        (
+            {"best": 1.0, "bad_epochs": 0},
+            r"plateau schedule state needs best, bad_epochs and scale, "
+            r"got \['bad_epochs', 'best'\]$",
+        ),
         ({"best": "1", "bad_epochs": 0, "scale": 1.0}, r"Invalid best loss: '1'"),
         ({"best": True, "bad_epochs": 0, "scale": 1.0}, r"Invalid best loss: True"),
-        ({"best": math.nan, "bad_epochs": 0, "scale": 1.0}, r"Invalid best loss: nan"),
+        ({"best": math.nan, "bad_epochs": 0, "scale": 1.0}, r"Invalid best loss: nan$"),
         ({"best": 1.0, "bad_epochs": -1, "scale": 1.0}, r"Invalid bad_epochs: -1"),
         ({"best": 1.0, "bad_epochs": 0, "scale": 1.5}, r"Invalid scale: 1.5"),
+        ({"best": 1.0, "bad_epochs": 0, "scale": -0.5}, r"Invalid scale: -0.5 \(expected >= 0.0\)"),
     ],
 )
 def test_plateau_rejects_a_bad_state(state, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=rf"^{message}"):
         dp.ReduceOnPlateau().load_state(state)
 
 
@@ -147,16 +152,19 @@ def test_as_dict_and_repr():
 @pytest.mark.parametrize(
     ("d", "message"),
     [
-        ({"name": "step", "settings": {}}, "a dict with keys name, settings, state"),
-        ("step", "a dict with keys name, settings, state"),
-        ({"name": 3, "settings": {}, "state": {}}, "a schedule's name must be a string, got 3"),
-        ({"name": "step", "settings": [], "state": {}}, "settings and state must be dicts"),
-        ({"name": "step", "settings": {}, "state": None}, "settings and state must be dicts"),
+        ({"name": "step", "settings": {}}, "a schedule is described by a dict with keys name, "),
+        ("step", "a schedule is described by a dict with keys name, settings, state$"),
+        ({"name": 3, "settings": {}, "state": {}}, "a schedule's name must be a string, got 3$"),
+        ({"name": "step", "settings": [], "state": {}}, "a schedule's settings and state must "),
+        (
+            {"name": "step", "settings": {}, "state": None},
+            "a schedule's settings and state must be dicts$",
+        ),
         ({"name": "cosine", "settings": {}, "state": {}}, "unknown schedule 'cosine'"),
     ],
 )
 def test_schedule_from_dict_rejects_what_it_cannot_build(d, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{message}"):
         schedule_from_dict(d)
 
 

@@ -3,12 +3,13 @@
     python scripts/mutate.py [src/deltaprop/MODULE.py ...] [--jobs N]
 
 Each module (default: every one listed under ``[tool.deltaprop.mutate]`` in pyproject.toml) is
-mutated alone, in a scratch copy of the repository under ``build/mutate/<module>/``, and its mutants
-run against the test files listed for it there — mutmut then runs, for each mutant, only those of
-the tests that execute the mutated function. The report (score and every surviving mutant's diff)
-goes to ``build/mutate/<module>/report.txt`` and a one-line score per module to the terminal.
-Exits 1 if a mutant survived, so that a new survivor is noticed (docs/testing.md lists the known,
-equivalent ones). Not part of ``make test``: ``make mutate MODULES=...``.
+mutated alone, in a scratch copy of the repository under ``build/mutate/deltaprop.<module>/``,
+and its mutants run against the test files listed for it there; mutmut then runs, for each
+mutant, only those of the tests that execute the mutated function. The report (the score and
+every surviving mutant's diff) goes to ``build/mutate/deltaprop.<module>/report.txt``, a score
+per module to the terminal. Exits 1 if a mutant survived that is not listed as equivalent
+(``[tool.deltaprop] mutate-equivalent``; docs/testing.md says why each is). Not part of
+``make test``: ``make mutate MODULES=...``.
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ def _toml_value(value) -> str:
     return json.dumps(value)
 
 
+def _label(module: str) -> str:
+    """``src/deltaprop/schedules.py`` → ``deltaprop.schedules`` (unique, unlike the file's stem)."""
+    return ".".join(Path(module).with_suffix("").parts).removeprefix("src.")
+
+
 def _scratch_copy(module: str, tests: list[str], config: dict) -> Path:
-    """``build/mutate/<stem>``: src/ and tests/, and a pyproject.toml naming the one module."""
-    work = ROOT / "build" / "mutate" / Path(module).stem
+    """``build/mutate/<module>``: src/ and tests/, and a pyproject.toml naming the one module."""
+    work = ROOT / "build" / "mutate" / _label(module)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -113,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             f"no test files listed for {', '.join(unknown)} under [tool.deltaprop.mutate] in "
             f"pyproject.toml; known: {', '.join(table)}"
         )
+    equivalent = set(config["tool"]["deltaprop"].get("mutate-equivalent", []))
     results = [mutate(m, table[m], config, args.jobs) for m in modules]
     print()
+    new = []
     for r in results:
         score = r["killed"] / r["total"] if r["total"] else 1.0
         print(
@@ -122,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
             f"survived {r['survived']}, no tests {r['no_tests']}, timeout {r['timeout']}"
         )
         for name in r["survivors"]:
-            print(f"    {name}")
-        print(f"    report: build/mutate/{Path(r['module']).stem}/report.txt")
-    return 1 if any(r["survivors"] for r in results) else 0
+            known = name in equivalent
+            print(f"    {name}{'  (equivalent, docs/testing.md)' if known else '  NEW'}")
+            if not known:
+                new.append(name)
+        print(f"    report: build/mutate/{_label(r['module'])}/report.txt")
+    if new:
+        print(f"\n{len(new)} surviving mutant(s) need a test, or a reason in docs/testing.md")
+    return 1 if new else 0
 
 
 if __name__ == "__main__":

@@ -116,3 +116,10 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--reverse"):
         items.reverse()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The random order's seed, also under -q (which hides pytest-randomly's header line)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.has_plugin("randomly") and isinstance(seed, int):
+        terminalreporter.write_line(f"random order: replay with -p randomly --randomly-seed={seed}")

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick mutate clean
 
 $(VENV)/.demo-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ $(VENV)/.test-installed: pyproject.toml scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
+
+$(VENV)/.mutate-installed: pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh test
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e '.[mutate]'
+	touch $@ $(VENV)/.test-installed $(VENV)/.demo-installed
 
 $(VENV)/.bench-installed: pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh bench
@@ -35,6 +41,13 @@ bench: $(VENV)/.bench-installed
 
 bench-quick: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py --quick
+
+# Mutation testing (not part of `make test`): every module listed under [tool.deltaprop.mutate]
+# in pyproject.toml, or a selection: make mutate MODULES="src/deltaprop/schedules.py"
+MODULES ?=
+MUTATE_JOBS ?= 2
+mutate: $(VENV)/.mutate-installed
+	$(PY) scripts/mutate.py --jobs $(MUTATE_JOBS) $(MODULES)
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check src tests benchmarks examples

@@ -87,12 +87,59 @@ def test_made_sets():
     np.testing.assert_allclose(np.hypot(x[y == 1, 0] - 1, x[y == 1, 1] - 0.5), 1.0)
 
 
-@pytest.mark.parametrize("name", ["digits", "iris", "wine", "breast-cancer", "diabetes", "xor"])
-def test_load_dataset(name):
+# The published sets (UCI; the scikit-learn documentation): shape, class counts (the target's
+# range for diabetes) and the first row's first values, so that one set returned for another fails.
+PUBLISHED = {
+    "iris": ((150, 4), [50, 50, 50], [5.1, 3.5, 1.4, 0.2]),
+    "wine": ((178, 13), [59, 71, 48], [14.23, 1.71, 2.43, 15.6, 127.0, 2.8]),
+    "breast-cancer": ((569, 30), [212, 357], [17.99, 10.38, 122.8, 1001.0, 0.1184, 0.2776]),
+    "digits": (
+        (1797, 64),
+        [178, 182, 177, 183, 181, 182, 181, 179, 174, 180],
+        [0, 0, 5, 13, 9, 1, 0, 0],
+    ),
+    # diabetes: ten baseline variables, each centred and scaled by √n·σ (so Σ x² = 1 per column);
+    # the target is a disease measure from 25 to 346, 151 for the first patient.
+    "diabetes": ((442, 10), None, [0.0380759064334241, 0.0506801187398187, 0.0616962065186885]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_load_dataset_returns_the_published_set(name):
     x, y, task = load_dataset(name)
-    assert x.ndim == 2 and len(x) == len(y)
-    assert task == ("regression" if name == "diabetes" else "classification")
+    shape, counts, first = PUBLISHED[name]
     assert name in DATASET_NAMES
+    assert x.shape == shape and x.dtype == np.float64 and y.shape == (shape[0],)
+    np.testing.assert_allclose(x[0, : len(first)], first, rtol=1e-12)
+    assert np.isfinite(x).all()
+    if counts is None:
+        assert task == "regression" and y.dtype == np.float64
+        assert (y[0], y.min(), y.max()) == (151.0, 25.0, 346.0)
+        np.testing.assert_allclose(x.mean(axis=0), 0.0, atol=1e-15)
+        np.testing.assert_allclose((x**2).sum(axis=0), 1.0, rtol=1e-12)
+    else:
+        assert task == "classification" and np.issubdtype(y.dtype, np.integer)
+        assert np.bincount(y).tolist() == counts  # classes 0 … k − 1, each counted
+    if name == "digits":  # 8 × 8 images of 4-bit grey levels
+        assert np.array_equal(x, np.round(x)) and x.min() == 0 and x.max() == 16
+    if name == "iris":  # sorted by species, 50 each
+        np.testing.assert_array_equal(y, np.repeat([0, 1, 2], 50))
+
+
+def test_made_sets_by_name():
+    x, y, task = load_dataset("xor")
+    assert task == "classification"
+    np.testing.assert_array_equal(x, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(y, [0, 1, 1, 0])
+    x, y, task = load_dataset("moons")
+    assert (
+        task == "classification" and x.shape == (200, 2) and np.bincount(y).tolist() == [100, 100]
+    )
+    same_x, same_y = make_moons()  # the default: 200 points, noise 0.1, seed 0
+    np.testing.assert_array_equal(x, same_x)
+    np.testing.assert_array_equal(y, same_y)
+    # noise 0.1 around the unit circle for the outer moon: radii within ±0.5 of 1
+    assert np.abs(np.hypot(*x[y == 0].T) - 1).max() < 0.5
 
 
 @pytest.mark.parametrize(

@@ -328,8 +328,16 @@ def test_float32_end_to_end(iris):
     assert all(c.dtype == np.float32 for c in e32.coefs_ + e32.intercepts_)
     p32 = e32.predict_proba(X)
     assert p32.dtype == np.float32
-    np.testing.assert_allclose(p32, e64.predict_proba(X), atol=1e-3)
-    assert e32.score(X, y) == e64.score(X, y) and e32.score(X, y) > 0.95
+    p64 = e64.predict_proba(X)
+    np.testing.assert_allclose(p32, p64, atol=1e-4)  # float32 rounding over 100 epochs: ~1e-7
+    # Where float64's two likeliest classes are further apart than twice that tolerance, float32
+    # must pick the same class; only the other rows may differ, and bound the accuracy gap.
+    top2 = np.sort(p64, axis=1)[:, -2:]
+    decided = top2[:, 1] - top2[:, 0] > 2e-4
+    assert decided.mean() > 0.9  # the check below is not vacuous
+    np.testing.assert_array_equal(e32.predict(X)[decided], e64.predict(X)[decided])
+    assert abs(e32.score(X, y) - e64.score(X, y)) <= np.mean(~decided)
+    assert e32.score(X, y) > 0.95
     back = pickle.loads(pickle.dumps(e32))
     assert back.predict_proba(X).dtype == np.float32
     r32 = quiet(

@@ -43,6 +43,7 @@ SWITCHES = (
     ("deltaprop._blas", "_enabled"),
     ("deltaprop._blas", "_disabled_depth"),
     ("deltaprop._fused", "_disabled_depth"),
+    ("deltaprop.optimizers.fast", "_off"),
 )
 
 

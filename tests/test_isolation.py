@@ -12,7 +12,8 @@ import deltaprop as dp
 from deltaprop import _blas, _fused, activations, losses, optimizers
 
 BUILT_IN_ACTIVATIONS = [
-    "elu", "identity", "leaky_relu", "relu", "sigmoid", "softmax", "softplus", "tanh"
+    "elu", "gelu", "identity", "leaky_relu", "relu", "sigmoid", "silu", "softmax", "softplus",
+    "tanh",
 ]  # fmt: skip
 
 

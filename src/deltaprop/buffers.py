@@ -58,6 +58,7 @@ class Gradients:
     flat: Array | None = None
     back: list[Array | None] | None = None
     scaled: list[Array] = field(default_factory=list)
+    mean: Array | None = None  # the row (1/n) 1ᵀ: ∂E/∂b = (1/n) 1ᵀ Δ
 
     def as_dict(self) -> dict[str, Array]:
         """Gradients keyed like :meth:`Network.params`: ``W1, b1, W2, …``."""
@@ -159,6 +160,7 @@ def gradient_buffers(
         flat=flat,
         back=back,
         scaled=[np.empty_like(d) for d in deltas] if n > 1 else [],
+        mean=np.full(n, 1.0 / n, dtype=dtype),
     )
 
 

@@ -57,22 +57,24 @@ def forward(layer: Dense, a_prev: Array, z: Array, a: Array) -> Array:
 
 
 def gradients(
-    layer: Dense, a_prev: Array, delta: Array, dW: Array, db: Array | None, scaled: Array
-) -> None:
+    layer: Dense, a_prev: Array, delta: Array, dW: Array, db: Array | None, scaled: Array,
+    mean: Array,
+) -> None:  # fmt: skip
     """``∂E/∂Wˡ = (1/n) (Δˡ)ᵀ Aˡ⁻¹`` into ``dW`` and ``∂E/∂bˡ = (1/n) 1ᵀ Δˡ`` into ``db``.
 
     The batch mean's ``1/n`` multiplies ``Δˡ`` (n × units numbers, into ``scaled``) rather than the
-    gradient (units × inputs): fewer numbers, and the deltas themselves stay per sample.
+    gradient (units × inputs): fewer numbers, and the deltas themselves stay per sample. ``mean``
+    is the row ``(1/n) 1ᵀ`` (n,): the bias gradient is one matrix-vector product.
     """
     n = delta.shape[0]
+    if db is not None:
+        np.matmul(mean, delta, out=db)
     if n > 1:
         delta = np.multiply(delta, 1.0 / n, out=scaled)
     if dW.flags.c_contiguous:
         np.matmul(delta.T, a_prev, out=dW)
     else:  # the transposed layout of deltaprop's stored W: write (∂E/∂Wˡ)ᵀ = Aᵀ (Δ/n) row-major
         np.matmul(a_prev.T, delta, out=dW.T)
-    if db is not None:
-        np.add.reduce(delta, axis=0, out=db)
 
 
 def delta_rule(

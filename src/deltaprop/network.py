@@ -339,7 +339,7 @@ class Network:
         for i in range(self.n_layers - 1, -1, -1):
             layer = self.layers[i]
             scaled = g.scaled[i] if g.scaled else delta
-            eq.gradients(layer, fp.a[i], delta, g.weights[i], g.biases[i], scaled)
+            eq.gradients(layer, fp.a[i], delta, g.weights[i], g.biases[i], scaled, g.mean)
             if i > 0:
                 back = g.deltas[i - 1] if g.back is None else g.back[i - 1]
                 below = self.layers[i - 1]

@@ -110,9 +110,14 @@ class Checkpoint(Callback):
             self._since = time.monotonic()
 
     def _prune(self) -> None:
-        files = sorted(self.folder.glob("epoch-*.deltaprop"))
-        for old in files[: -self.keep]:
-            old.unlink(missing_ok=True)
+        prune(self.folder, self.keep)
+
+
+def prune(folder: str | os.PathLike, keep: int) -> None:
+    """Remove all but the ``keep`` newest periodic checkpoints in ``folder``."""
+    files = sorted(Path(folder).glob("epoch-*.deltaprop"))
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def latest(folder: str | os.PathLike) -> Path | None:

@@ -253,14 +253,15 @@ class Network:
         for i, layer in enumerate(self.layers):
             eq.forward(layer, fp.a[i], fp.z[i], fp.a[i + 1])
 
-    def predict(self, x, batch_size: int | None = 4096) -> Array:
+    def predict(self, x, batch_size: int | None = 4096, check_finite: bool = True) -> Array:
         """The network's output ``aᴸ`` for ``x`` (n, inputs), shape ``(n, outputs)``.
 
         :meth:`forward`, ``batch_size`` rows at a time (None: all at once), each layer's
         ``a = f(z)`` written over its ``z``: besides the output it needs one batch-sized buffer per
         hidden layer, however many rows ``x`` has. BLAS may round a product of a few rows (a
         small last batch) differently from a larger one, in the last bits. Outputs are finite or
-        an ``OverflowError`` names the rows whose inputs overflowed.
+        an ``OverflowError`` names the rows whose inputs overflowed (``check_finite=False``
+        returns them as they are: training scores a diverging run's validation data so).
         """
         x = self.check_input(x)
         n = x.shape[0]
@@ -273,8 +274,8 @@ class Network:
                 stop = min(start + rows, n)
                 zs = [h[: stop - start] for h in hidden] + [out[start:stop]]
                 self._run_forward(ForwardPass(zs, [x[start:stop], *zs]))
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
+        bad = ~np.isfinite(out).all(axis=1) if check_finite else None
+        if check_finite and bad.any():
             rows_bad = np.flatnonzero(bad)
             shown = ", ".join(str(i) for i in rows_bad[:10]) + (" …" if bad.sum() > 10 else "")
             raise OverflowError(

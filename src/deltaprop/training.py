@@ -240,7 +240,7 @@ def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) 
     logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if p.accuracy else None}
     if p.validation is not None:
         xv, tv = p.validation
-        out = p.step.network.predict(xv)
+        out = p.step.network.predict(xv, check_finite=False)  # a diverging run: NaN, no error
         history.val_loss.append(p.step.loss.value(out, tv))
         logs["val_loss"] = history.val_loss[-1]
         if p.accuracy:

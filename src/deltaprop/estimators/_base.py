@@ -27,6 +27,7 @@ from ..norms import EpochNorms
 from ..step import TrainingStep
 from ..training import History
 from ..validation import check_dtype, check_sample_weight
+from ._checkpoint import CheckpointMixin
 from ._explain import ExplainMixin
 from ._holdout import hold_out
 from ._lbfgs import fit_lbfgs
@@ -37,7 +38,7 @@ Array = np.ndarray
 _SPARSE = ["csr", "csc"]
 
 
-class BaseMLP(ExplainMixin, BaseEstimator):
+class BaseMLP(CheckpointMixin, ExplainMixin, BaseEstimator):
     """Shared parameters and fitting; use :class:`MLPClassifier` or :class:`MLPRegressor`."""
 
     def __init__(
@@ -68,6 +69,7 @@ class BaseMLP(ExplainMixin, BaseEstimator):
         max_fun=15000,
         dtype="float64",
         solver_params=None,
+        checkpoint_dir=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -94,6 +96,7 @@ class BaseMLP(ExplainMixin, BaseEstimator):
         self.max_fun = max_fun
         self.dtype = dtype
         self.solver_params = solver_params
+        self.checkpoint_dir = checkpoint_dir
 
     # --- what the subclasses define ------------------------------------------------------------
 
@@ -244,6 +247,7 @@ class BaseMLP(ExplainMixin, BaseEstimator):
         net, opt, state, h = self.network_, self._optimizer, self._optimizer_state, self.history_
         h.optimizer_state = state
         order = np.arange(n)
+        self._last_checkpoint = None
         step = TrainingStep(net, loss, opt, state)
         norms = EpochNorms(net)
         self.n_iter_ = 0
@@ -283,6 +287,7 @@ class BaseMLP(ExplainMixin, BaseEstimator):
                 if self.learning_rate == "invscaling" and self.solver in SGD_FAMILY:
                     self._set_learning_rate(self.learning_rate_init / (self.t_ + 1) ** self.power_t)
                 h.epoch_seconds.append(time.perf_counter() - started)
+                self._last_checkpoint = self._write_checkpoint() or self._last_checkpoint
                 if self._no_improvement_count > self.n_iter_no_change:
                     what = "Validation score" if val is not None else "Training loss"
                     msg = (
@@ -302,7 +307,9 @@ class BaseMLP(ExplainMixin, BaseEstimator):
                         stacklevel=4,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=4)
+            saved = f"; the run of epoch {self.n_iter_} is saved in {self._last_checkpoint}" if (
+                self._last_checkpoint) else ""  # fmt: skip
+            warnings.warn(f"Training interrupted by user{saved}.", stacklevel=4)
         if val is not None:
             net.set_weights(self._best_weights)
 
@@ -315,7 +322,7 @@ class BaseMLP(ExplainMixin, BaseEstimator):
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
             return
         X_val, T_val, y_val, sw_val = val
-        out = self._forward(X_val)
+        out = self._forward(X_val, check_finite=False)
         finite = bool(np.isfinite(out).all())
         score = self._score_output(out, y_val, sw_val) if finite else np.nan
         self.validation_scores_.append(score)
@@ -360,16 +367,17 @@ class BaseMLP(ExplainMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=self.network_.dtype)
 
-    def _forward(self, X) -> Array:
+    def _forward(self, X, check_finite: bool = True) -> Array:
         """The output ``aᴸ`` (n, outputs) for validated ``X``: the network's ``predict``; a sparse
         ``X`` is densified a block of rows at a time."""
         net = self.network_
         if not hasattr(X, "toarray"):
-            return net.predict(X)
+            return net.predict(X, check_finite=check_finite)
         rows = 4096
-        return np.concatenate(
-            [net.predict(X[i : i + rows].toarray()) for i in range(0, X.shape[0], rows)]
-        ) if X.shape[0] else net.predict(np.empty((0, X.shape[1]), dtype=net.dtype))
+        blocks = [X[i : i + rows].toarray() for i in range(0, X.shape[0], rows)]
+        if not blocks:
+            blocks = [np.empty((0, X.shape[1]), dtype=net.dtype)]
+        return np.concatenate([net.predict(b, check_finite=check_finite) for b in blocks])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -31,6 +31,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     - ``solver``: also ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"adadelta"``,
       ``"rmsprop"``, ``"adamw"``; ``solver_params`` passes further optimizer settings
       (e.g. ``{"weight_decay": 0.01}``).
+    - ``checkpoint_dir``: save the run after every epoch (model files, no pickles);
+      ``from_checkpoint(path)`` builds the fitted estimator back.
     - ``activation``: one name per hidden layer, any deltaprop activation.
     - ``dtype``: ``"float64"`` or ``"float32"``, the precision of weights and arithmetic.
     - ``history_`` (a :class:`deltaprop.History`: loss, validation loss and accuracy, per-layer
@@ -65,6 +67,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         max_fun=15000,
         dtype="float64",
         solver_params=None,
+        checkpoint_dir=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -92,6 +95,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             max_fun=max_fun,
             dtype=dtype,
             solver_params=solver_params,
+            checkpoint_dir=checkpoint_dir,
         )
 
     def fit(

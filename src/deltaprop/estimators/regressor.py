@@ -53,7 +53,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Beyond scikit-learn (as :class:`MLPClassifier`): every deltaprop optimizer as ``solver``
     (``solver_params`` for further settings), one activation per hidden layer, ``dtype``,
-    ``history_``, ``network_`` and ``explain``.
+    ``history_``, ``network_``, ``explain``, and ``checkpoint_dir`` with ``from_checkpoint``.
     """
 
     def __init__(
@@ -85,6 +85,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         max_fun=15000,
         dtype="float64",
         solver_params=None,
+        checkpoint_dir=None,
     ):
         self.loss = loss
         super().__init__(
@@ -113,6 +114,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             max_fun=max_fun,
             dtype=dtype,
             solver_params=solver_params,
+            checkpoint_dir=checkpoint_dir,
         )
 
     def fit(

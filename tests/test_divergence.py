@@ -12,7 +12,7 @@ import deltaprop as dp
 from deltaprop.divergence import DivergenceCheck, chance_loss
 from deltaprop.losses import get_loss
 
-OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+OPTIMIZERS = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw"]
 
 
 def _blobs(n=120, seed=0):

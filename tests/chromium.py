@@ -46,7 +46,10 @@ class Chromium:
             os.dup2(w, 4)
 
         exe = shutil.which("chromium")
-        assert exe, "chromium is not installed: `make test` installs it (`bash scripts/install-system-deps.sh test`)"
+        assert exe, (
+            "chromium is not installed: `make test` installs it "
+            "(`bash scripts/install-system-deps.sh test`)"
+        )
         self.proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             preexec_fn=fds,

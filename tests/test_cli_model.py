@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 import deltaprop as dp
 from deltaprop.cli import build_cli
-from deltaprop.commands import _data, model, train
+from deltaprop.commands import _data, info, model, train
 
 CLI = click.Group(  # the commands alone, as cli.py's group registers them
     "deltaprop",
-    commands={c.name: c for c in model.COMMANDS + train.COMMANDS},
+    commands={c.name: c for c in model.COMMANDS + train.COMMANDS + info.COMMANDS},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -82,7 +82,9 @@ def test_classifier_on_a_csv_with_text_labels(blobs, tmp_path):
     t = np.searchsorted(pre.classes, labels)
     assert metrics["samples"] == 90 and metrics["accuracy"] == 1.0
     assert metrics["log_loss"] == pytest.approx(-np.mean(np.log(p[np.arange(90), t])))
-    assert metrics["classes"] == {c: {"samples": 30, "correct": 30} for c in pre.classes}
+    perfect = {"samples": 30, "correct": 30, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert metrics["classes"] == {c: perfect for c in pre.classes}
+    assert metrics["confusion_matrix"] == [[30, 0, 0], [0, 30, 0], [0, 0, 30]]
     text = ok("evaluate", out, path).stdout
     assert "accuracy  1" in text and "class red: 30 samples, 30 correct" in text
 
@@ -329,3 +331,104 @@ def test_real_process(tmp_path):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("Error: 'nowhere.csv': no such file")
+
+
+@pytest.fixture
+def overlapping(tmp_path):
+    """Three overlapping blobs (no model gets them all right), a training and a test file."""
+    rng = np.random.default_rng(5)
+
+    def make(name, n):
+        y = rng.integers(0, 3, n)
+        x = rng.normal(scale=1.2, size=(n, 2)) + np.array([[0, 1.5], [1.5, 0], [-1, -1]])[y]
+        labels = np.array(["ant", "bee", "cat"])[y]
+        rows = [[repr(float(a)), repr(float(b)), c] for (a, b), c in zip(x, labels, strict=True)]
+        return _csv(tmp_path / name, ["u", "v", "kind"], rows), x, labels
+
+    return make("train.csv", 150), make("test.csv", 120)
+
+
+def test_evaluate_scores_each_class_as_scikit_learn_does(overlapping, tmp_path):
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    (train_csv, _, _), (test_csv, x, labels) = overlapping
+    out = tmp_path / "m.deltaprop"
+    ok("train", train_csv, "--target", "kind", "--epochs", 15, "--lr", 0.01, "-o", out, "-q")
+    result = run("evaluate", out, test_csv, "--json")
+    assert result.exit_code == 0 and result.stderr == ""  # other data: no note
+    metrics = json.loads(result.stdout)
+    predicted = ok("predict", out, test_csv).stdout.split()
+    classes = ["ant", "bee", "cat"]
+    p, r, f, support = precision_recall_fscore_support(
+        labels, predicted, labels=classes, zero_division=0
+    )
+    assert 0.3 < metrics["accuracy"] < 1.0  # overlapping: some wrong, so the scores differ
+    for k, c in enumerate(classes):
+        got = metrics["classes"][c]
+        assert [got["precision"], got["recall"], got["f1"]] == pytest.approx([p[k], r[k], f[k]])
+        assert got["samples"] == support[k]
+    macro = precision_recall_fscore_support(labels, predicted, average="macro", zero_division=0)
+    assert list(metrics["macro_avg"].values()) == pytest.approx(list(macro[:3]))
+    C = confusion_matrix(labels, predicted, labels=classes)
+    assert metrics["confusion_matrix"] == C.tolist()
+    text = ok("evaluate", out, test_csv).stdout.splitlines()
+    row = next(ln for ln in text if ln.startswith("bee "))
+    assert row.split() == ["bee", f"{p[1]:.4f}", f"{r[1]:.4f}", f"{f[1]:.4f}", str(support[1])]
+    assert text[-3].split() == ["ant", *map(str, C[0])]  # the confusion matrix, row by row
+    assert text[-1].split() == ["cat", *map(str, C[2])]
+
+
+def test_evaluate_says_when_it_scores_the_training_data(overlapping, tmp_path, monkeypatch):
+    (train_csv, _, _), _ = overlapping
+    monkeypatch.chdir(tmp_path)
+    ok("train", "train.csv", "--target", "kind", "--epochs", 3, "-o", "m.deltaprop", "-q")
+    rows = dp.load(tmp_path / "m.deltaprop").metadata["train_rows"]
+    for data in ("train.csv", str(train_csv), "./train.csv"):  # the same file, however named
+        result = run("evaluate", "m.deltaprop", data)
+        assert result.exit_code == 0
+        assert result.stderr == (
+            f"note: {data} is the data m.deltaprop was trained on ({rows} of its rows trained "
+            "on): these scores measure the fit, not how well it generalises\n"
+        )
+    ok("train", "iris", "--epochs", 2, "-o", "iris.deltaprop", "-q")
+    assert (
+        "is the data iris.deltaprop was trained on"
+        in run("evaluate", "iris.deltaprop", "IRIS").stderr
+    )
+    assert run("evaluate", "iris.deltaprop", "wine").exit_code == 2  # another set: its own error
+
+
+def test_info_summarises_a_model_file(tmp_path):
+    out = tmp_path / "iris.deltaprop"
+    args = ["--hidden", "8,5", "--optimizer", "momentum", "--lr", 0.05, "--seed", 4]
+    ok("train", "iris", "--epochs", 12, *args, "-o", out, "-q")
+    saved = dp.load(out)
+    d = json.loads(ok("info", out, "--json").stdout)
+    sizes = [ly.W.size + ly.b.size for ly in saved.network.layers]
+    assert [ly["units"] for ly in d["layers"]] == [4, 8, 5, 3]
+    assert [ly["parameters"] for ly in d["layers"]] == [0, *sizes] == [0, 40, 45, 18]
+    assert d["parameters"] == 103 and d["epochs"] == 12
+    assert d["optimizer"] == {"name": saved.optimizer.name, **saved.optimizer.hyperparameters()}
+    assert d["optimizer"]["learning_rate"] == 0.05 and d["optimizer"]["momentum"] > 0
+    assert d["final"]["loss"] == saved.history.loss[-1]
+    assert d["final"]["val_accuracy"] == saved.history.val_accuracy[-1]
+    assert d["preprocessing"]["classes"] == ["0", "1", "2"]
+    assert d["data"] == {"data": "iris", "train_rows": 135, "seed": 4, "task": "classification"}
+    text = ok("info", out).stdout
+    assert "parameters  103 in total" in text and "epochs      12" in text
+    assert "data        iris (135 rows trained on, seed 4)" in text
+    assert [ln.split() for ln in text.splitlines()[2:6]] == [
+        ["0", "4", "input"], ["1", "8", "relu", "32", "8", "40"],
+        ["2", "5", "relu", "40", "5", "45"], ["3", "3", "softmax", "15", "3", "18"],
+    ]  # fmt: skip
+
+
+def test_info_of_a_model_saved_from_python_and_of_a_bad_file(tmp_path):
+    net = dp.Network.from_sizes([3, 2], ["sigmoid"], seed=0)
+    dp.save(tmp_path / "plain.deltaprop", net)
+    d = json.loads(ok("info", tmp_path / "plain.deltaprop", "--json").stdout)
+    assert d["parameters"] == 8 and d["epochs"] == 0 and d["data"] is None
+    (tmp_path / "junk.deltaprop").write_bytes(b"not a model")
+    result = run("info", tmp_path / "junk.deltaprop")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+    assert result.stderr.count("\n") == 1

@@ -64,7 +64,7 @@ def test_every_format_renders_every_example(capsys, example, fmt):
         for line in out.splitlines():
             assert line.count("$") % 2 == 0, line  # every math span is closed
     else:
-        assert out.startswith("<!DOCTYPE html>") and out.count("<svg") == 2 * last.n
+        assert out.startswith("<!DOCTYPE html>") and out.count('<svg class="net"') == 2 * last.n
 
 
 def test_single_step_json_is_one_record_of_vectors(capsys):

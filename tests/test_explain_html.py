@@ -1,7 +1,7 @@
 """The HTML worked solution in a real headless browser (Debian's ``chromium``, no network).
 
-Chromium is driven over its DevTools pipe (``--remote-debugging-pipe``: JSON messages on file
-descriptors 3 and 4), so the test needs no extra package. For each example page it records every
+Chromium is driven over its DevTools pipe (``tests/chromium.py``), so the test needs no extra
+package. For each example page it records every
 console message, uncaught exception, log entry and network request, then reads the laid-out DOM:
 the SVG drawing is there with one circle per neuron and one line per weight, and the equations
 are native MathML (``display: math``) with a real size.
@@ -9,144 +9,16 @@ are native MathML (``display: math``) with a real size.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import select
-import shutil
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
+from chromium import problems, requests, session
 
 import deltaprop as dp
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.[tj][os][mo]*"))
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--remote-debugging-pipe",
-]
-WATCHED = ("Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Log.entryAdded")
-
-
-class Chromium:
-    """A headless Chromium with one page, spoken to over the DevTools pipe."""
-
-    def __init__(self, profile: str):
-        theirs_r, ours_w = os.pipe()  # we write, Chromium reads on fd 3
-        ours_r, theirs_w = os.pipe()  # Chromium writes on fd 4, we read
-
-        def fds() -> None:  # in the child: move the two ends to fds 3 and 4
-            r, w = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (theirs_r, theirs_w))
-            os.dup2(r, 3)
-            os.dup2(w, 4)
-
-        exe = shutil.which("chromium")
-        assert exe, "chromium is not installed: run `bash scripts/install-system-deps.sh test`"
-        self.proc = subprocess.Popen(
-            [exe, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            preexec_fn=fds,
-            pass_fds=(3, 4),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(theirs_r)
-        os.close(theirs_w)
-        self.w, self.r, self.buf, self.next_id, self.events = ours_w, ours_r, b"", 0, []
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        attached = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
-        self.session = attached["sessionId"]
-        for domain in ("Runtime", "Log", "Network", "Page"):
-            self.send(f"{domain}.enable", session=True)
-
-    def send(self, method: str, params: dict | None = None, session: bool = False) -> dict:
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = self.session
-        os.write(self.w, json.dumps(msg).encode() + b"\0")
-        reply = self.wait(lambda m: m.get("id") == msg["id"])
-        assert "error" not in reply, reply
-        return reply["result"]
-
-    def wait(self, done, timeout: float = 30.0) -> dict:
-        end = time.monotonic() + timeout
-        while True:
-            while b"\0" in self.buf:
-                raw, self.buf = self.buf.split(b"\0", 1)
-                m = json.loads(raw)
-                if "id" not in m:
-                    self.events.append(m)
-                if done(m):
-                    return m
-            ready, _, _ = select.select([self.r], [], [], max(0.0, end - time.monotonic()))
-            assert ready, "chromium did not answer in time"
-            chunk = os.read(self.r, 1 << 20)
-            assert chunk, "chromium closed the pipe"
-            self.buf += chunk
-
-    def load(self, url: str) -> list[dict]:
-        """Navigate to ``url``, wait for its load event; the events seen on the way."""
-        self.events.clear()
-        self.send("Page.navigate", {"url": url}, session=True)
-        self.wait(lambda m: m.get("method") == "Page.loadEventFired")
-        return list(self.events)
-
-    def js(self, expression: str):
-        result = self.send(
-            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True
-        )
-        assert "exceptionDetails" not in result, result
-        return result["result"]["value"]
-
-    def close(self) -> None:
-        try:
-            os.write(self.w, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
-            self.proc.wait(10)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            os.close(self.w)
-            os.close(self.r)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with tempfile.TemporaryDirectory() as profile:
-        chromium = Chromium(profile)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def problems(events: list[dict]) -> list[str]:
-    """Console messages of any level, uncaught exceptions and log entries at warning or worse."""
-    out = []
-    for e in events:
-        p = e["params"]
-        if e["method"] == "Runtime.consoleAPICalled":
-            out.append(f"console.{p['type']}: {p['args']}")
-        elif e["method"] == "Runtime.exceptionThrown":
-            out.append(f"exception: {p['exceptionDetails']}")
-        elif e["method"] == "Log.entryAdded" and p["entry"]["level"] in ("warning", "error"):
-            out.append(f"log: {p['entry']['text']}")
-    return out
-
-
-def requests(events: list[dict]) -> list[str]:
-    return [
-        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
-    ]
+browser = pytest.fixture(scope="module")(session)
 
 
 LAYOUT = """(() => {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..render import FORMATS
+from ..render import FORMATS, render
 from ..spec import load_spec
 from ._errors import InputError, OneLineCommand
 
@@ -46,6 +46,12 @@ LARGE = 1000  # parameters above which the human formats get long: say so
     help="Decimals of the human formats (JSON is always full precision).",
 )
 @click.option(
+    "--summary",
+    is_flag=True,
+    help="With --steps N: only the set-up, the first step in full, and the per-step table and "
+    "charts (loss, gradient norm, every layer's delta norm) of all N steps.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -53,13 +59,14 @@ LARGE = 1000  # parameters above which the human formats get long: say so
     help="Write to FILE instead of standard output.",
 )
 def explain_command(
-    spec: Path, fmt: str | None, steps: int, decimals: int, output: Path | None
+    spec: Path, fmt: str | None, steps: int, decimals: int, summary: bool, output: Path | None
 ) -> None:
     """Work through training steps of the network in SPEC (a TOML or JSON file) by hand.
 
     Shows the forward pass with every number substituted into z = W a + b and a = f(z), the loss,
     the output delta, every hidden delta by the delta rule, every gradient, every update, and the
-    forward pass again. Example: deltaprop explain examples/seed001.toml --format html -o step.html
+    forward pass again. With --steps N it closes with a table and charts of every step. Example:
+    deltaprop explain examples/seed001.toml --format html -o step.html
     """
     if fmt is None:
         fmt = SUFFIXES.get(output.suffix.lower(), "text") if output is not None else "text"
@@ -77,7 +84,7 @@ def explain_command(
             "for small networks",
             err=True,
         )
-    text = trace.render(fmt, decimals)
+    text = render(trace, fmt, decimals, summary=summary)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import io
 from .._atomic_file import write_atomic
-from . import _data
+from . import _data, _scores
 from ._errors import InputError, OneLineCommand, one_line_errors
 
 
@@ -79,11 +79,21 @@ def predict(model, data, output, probabilities) -> None:
 def evaluate(model, data, target, as_json) -> None:
     """Score MODEL on DATA, whose targets are known.
 
-    Classifier: accuracy, log loss and per-class counts. Regressor: MSE, MAE and R².
+    Classifier: accuracy, log loss, per-class counts, precision, recall and F1, and the confusion
+    matrix (rows: true class, columns: predicted). Regressor: MSE, MAE and R². Says so on standard
+    error when DATA is the data set MODEL was trained on.
     """
     saved = _load_model(model)
     pre = saved.preprocessing
     table = _data.load_inputs(data, pre, saved.network.sizes[0], target)
+    if trained_on(saved, data):
+        rows = saved.metadata.get("train_rows")
+        part = f" ({rows} of its rows trained on)" if isinstance(rows, int) else ""
+        click.echo(
+            f"note: {data} is the data {model} was trained on{part}: these scores measure the "
+            "fit, not how well it generalises",
+            err=True,
+        )
     if table.y is None:
         raise InputError(f"{data}: no target column {pre.target_name or target!r} to score against")
     if pre.task == "classification":
@@ -94,10 +104,25 @@ def evaluate(model, data, target, as_json) -> None:
         click.echo(json.dumps(metrics, indent=2))
         return
     for k, v in metrics.items():
-        if k != "classes":
+        if k not in ("classes", "macro_avg", "confusion_matrix"):
             click.echo(f"{k:<9} {v:.6g}" if isinstance(v, float) else f"{k:<9} {v}")
     for label, c in metrics.get("classes", {}).items():
         click.echo(f"class {label}: {c['samples']} samples, {c['correct']} correct")
+    if "confusion_matrix" in metrics:
+        C = np.array(metrics["confusion_matrix"], dtype=np.int64)
+        click.echo("\n".join(_scores.table(list(metrics["classes"]), C)))
+
+
+def trained_on(saved: io.SavedModel, data: str) -> bool:
+    """Whether ``data`` is the data set named in the model file's metadata (``"data"``): the same
+    file, or the same built-in data set."""
+    known = saved.metadata.get("data") if isinstance(saved.metadata, dict) else None
+    if not isinstance(known, str) or not known:
+        return False
+    if os.path.exists(data) and os.path.exists(known):
+        return os.path.samefile(data, known)
+    norm = lambda s: s.lower().replace("_", "-")  # noqa: E731
+    return not os.path.exists(data) and not os.path.exists(known) and norm(data) == norm(known)
 
 
 def _classification_metrics(saved: io.SavedModel, table: _data.Table, classes: list) -> dict:
@@ -106,8 +131,14 @@ def _classification_metrics(saved: io.SavedModel, table: _data.Table, classes: l
     hit = p.argmax(axis=1) == t
     eps = np.finfo(p.dtype).eps
     log_loss = float(-np.mean(np.log(np.clip(p[np.arange(t.size), t], eps, 1.0))))
+    C = _scores.confusion_matrix(t, p.argmax(axis=1), len(classes))
+    s = _scores.class_scores(C)
     per_class = {
-        str(c): {"samples": int(np.sum(t == i)), "correct": int(np.sum(hit & (t == i)))}
+        str(c): {
+            "samples": int(np.sum(t == i)),
+            "correct": int(np.sum(hit & (t == i))),
+            **{m: float(s[m][i]) for m in ("precision", "recall", "f1")},
+        }
         for i, c in enumerate(classes)
     }
     return {
@@ -115,6 +146,8 @@ def _classification_metrics(saved: io.SavedModel, table: _data.Table, classes: l
         "accuracy": float(hit.mean()),
         "log_loss": log_loss,
         "classes": per_class,
+        "macro_avg": {m: float(np.mean(s[m])) for m in ("precision", "recall", "f1")},
+        "confusion_matrix": C.tolist(),  # rows: true class, columns: predicted, in "classes" order
     }
 
 

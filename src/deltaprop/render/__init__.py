@@ -9,8 +9,12 @@ from __future__ import annotations
 FORMATS = ("text", "markdown", "html", "json")
 
 
-def render(trace, fmt: str = "text", decimals: int = 4) -> str:
-    """``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``."""
+def render(trace, fmt: str = "text", decimals: int = 4, summary: bool = False) -> str:
+    """``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``.
+
+    ``summary`` (human formats): the set-up, the first step in full, then the per-step table and
+    charts of every step, instead of every step in full.
+    """
     if fmt == "json":
         return trace.to_json() + "\n"
     if fmt not in FORMATS:
@@ -19,7 +23,7 @@ def render(trace, fmt: str = "text", decimals: int = 4) -> str:
         raise ValueError(f"decimals must be a whole number from 0 to 15, got {decimals!r}")
     from .solution import build
 
-    doc = build(trace)
+    doc = build(trace, summary=bool(summary))
     if fmt == "text":
         from .text import to_text
 

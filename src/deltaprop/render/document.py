@@ -20,7 +20,10 @@ class Heading:
 
 @dataclass
 class Para:
+    """A paragraph; ``kind="warn"`` marks a warning (the HTML page sets it apart)."""
+
     parts: Inline
+    kind: str = ""
 
 
 @dataclass
@@ -44,6 +47,22 @@ class Figure:
 
     step: int  # index into trace.steps
     sample: int
+
+
+@dataclass
+class Chart:
+    """A chart of numbers the trace holds, drawn by the HTML renderer only (text and Markdown show
+    the table that precedes it). ``kind`` is ``"line"`` (``series``: :class:`.charts.Series`) or
+    ``"bar"`` (one bar per ``labels[k]`` of height ``values[k]``)."""
+
+    kind: str
+    title: str
+    x_label: str
+    y_label: str
+    series: list = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    log: bool | None = None
 
 
 @dataclass

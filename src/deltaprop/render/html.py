@@ -1,34 +1,25 @@
-"""A worked solution as one self-contained HTML page: MathML equations, SVG network drawings.
+"""A worked solution as one self-contained HTML page: MathML equations, SVG drawings and charts.
 
 No scripts, no fonts, no links: the page opens offline in any current browser (MathML Core is
-native in Chromium, Firefox and Safari).
+native in Chromium, Firefox and Safari). Every equation shows whole at any width from a phone's
+400 px: it is set as its left side and its ``= …`` segments, each segment in pieces that start at
+``+`` or ``−`` (:mod:`.eqlayout`), which wrap, aligned on ``=``, where the column ends. The page's
+look is :mod:`.style`, shared with the training reports.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from .document import Document, Eq, Figure, Heading, Para, Table
-from .mathml import to_mathml
-from .svg import STYLE as SVG_STYLE
+from ..notation import to_text
+from .charts import bar_chart, line_chart
+from .document import Chart, Document, Eq, Figure, Heading, Para, Table
+from .eqlayout import layout
+from .mathml import chunk_to_mathml, to_mathml
+from .style import STYLE, page
 from .svg import legend, network_svg
 
-STYLE = """
-body { font: 16px/1.5 system-ui, sans-serif; color: #1b1b1b; margin: 0; background: #fafafa; }
-main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 2rem 4rem; background: #fff; }
-h1 { font-size: 1.6rem; } h2 { border-bottom: 2px solid #ddd; margin-top: 2.5rem; }
-h3 { margin: 1.8rem 0 .4rem; color: #2a4d7a; } h4 { margin: 1rem 0 .2rem; color: #555; }
-p { margin: .5rem 0; }
-.eq { margin: .15rem 0 .15rem 1.5rem; overflow-x: auto; white-space: nowrap; }
-.eq .note { color: #666; font-size: .85em; margin-left: 1em; }
-math { font-size: 1.08em; }
-table { border-collapse: collapse; margin: .5rem 0 .5rem 1.5rem; }
-th, td { border: 1px solid #ddd; padding: .2rem .6rem; text-align: right; }
-th { background: #f3f3f3; font-weight: 600; }
-td:first-child, th:first-child { text-align: left; }
-figure { margin: .8rem 0; overflow-x: auto; }
-figcaption { color: #555; font-size: .85em; max-width: 52rem; }
-"""
+__all__ = ["STYLE", "equation_html", "to_html"]
 
 
 def _inline(parts, d: int) -> str:
@@ -37,39 +28,77 @@ def _inline(parts, d: int) -> str:
     )
 
 
+def _math(markup: str) -> str:
+    return f'<math displaystyle="true">{markup}</math>'
+
+
+def equation_html(expr, d: int = 4, note: str = "") -> str:
+    """One display equation as a ``div.eq``: its left side, then its segments of pieces."""
+    lay = layout(expr)
+    lhs = f'<span class="lhs">{_math(to_mathml(lay.lhs, d))}</span>' if lay.lhs else ""
+    segs = "".join(
+        # a zero-width space between pieces: where a line may break (pieces of a segment are
+        # laid out as words: its continuation lines indented, its first line not)
+        '<span class="seg">' + "\u200b".join(_math(chunk_to_mathml(c, d)) for c in seg) + "</span>"
+        for seg in lay.segments
+    )
+    note = f'<span class="note">{escape(note)}</span>' if note else ""
+    return f'<div class="eq">{lhs}<span class="rhs">{segs}{note}</span></div>'
+
+
+def _label(cell, d: int) -> str:
+    return escape(cell if isinstance(cell, str) else to_text(cell, d), quote=True)
+
+
+def _table(block: Table, d: int) -> str:
+    labels = [_label(c, d) for c in block.header]
+    head = "".join(f"<th>{_inline([c], d)}</th>" for c in block.header)
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td data-label="{lab}">{_inline([c], d)}</td>'
+            for lab, c in zip(labels, r, strict=True)
+        )
+        + "</tr>"
+        for r in block.rows
+    )
+    wide = ' class="wide"' if len(block.header) > 6 else ""
+    return f"<table{wide}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def chart_html(block: Chart) -> str:
+    """A :class:`Chart` block as a ``<figure>`` holding its SVG."""
+    if block.kind == "bar":
+        svg = bar_chart(block.labels, block.values, block.title, block.y_label, block.log)
+    else:
+        svg = line_chart(block.series, block.title, block.x_label, block.y_label, block.log)
+    return f"<figure>{svg}</figure>"
+
+
 def to_html(doc: Document, trace, d: int = 4) -> str:
-    """The page: headings, paragraphs, one ``<math>`` per equation, an ``<svg>`` per figure."""
+    """The page: headings, paragraphs, equations, tables, an ``<svg>`` per figure and chart."""
     body: list[str] = []
+    charts: list[str] = []
     for block in doc.blocks:
+        if charts and not isinstance(block, Chart):  # charts side by side where there is room
+            body.append('<div class="charts">' + "".join(charts) + "</div>")
+            charts = []
         if isinstance(block, Heading):
             h = min(block.level, 4)
             body.append(f"<h{h}>{escape(block.text)}</h{h}>")
         elif isinstance(block, Para):
-            body.append(f"<p>{_inline(block.parts, d)}</p>")
+            cls = f' class="{escape(block.kind)}"' if block.kind else ""
+            body.append(f"<p{cls}>{_inline(block.parts, d)}</p>")
         elif isinstance(block, Eq):
-            note = f'<span class="note">{escape(block.note)}</span>' if block.note else ""
-            body.append(
-                f'<div class="eq"><math displaystyle="true">{to_mathml(block.expr, d)}</math>'
-                f"{note}</div>"
-            )
+            body.append(equation_html(block.expr, d, block.note))
         elif isinstance(block, Table):
-            head = "".join(f"<th>{_inline([c], d)}</th>" for c in block.header)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{_inline([c], d)}</td>" for c in r) + "</tr>"
-                for r in block.rows
-            )
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            body.append(_table(block, d))
         elif isinstance(block, Figure):
             svg = network_svg(trace, block.step, block.sample, min(d, 4))
             caption = escape(legend(trace, block.step, block.sample))
-            body.append(f"<figure>{svg}<figcaption>{caption}</figcaption></figure>")
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(doc.title)}</title>\n"
-        '<link rel="icon" href="data:,">\n'
-        f"<style>{STYLE}{SVG_STYLE}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(body)
-        + "\n</main>\n</body>\n</html>\n"
-    )
+            body.append(f'<figure class="network">{svg}<figcaption>{caption}</figcaption></figure>')
+        elif isinstance(block, Chart):
+            charts.append(chart_html(block))
+    if charts:
+        body.append('<div class="charts">' + "".join(charts) + "</div>")
+    return page(doc.title, "\n".join(body))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..notation import to_latex
-from .document import Document, Eq, Figure, Heading, Para, Table
+from .document import Chart, Document, Eq, Figure, Heading, Para, Table
 
 
 def inline(parts, d: int) -> str:
@@ -15,7 +15,7 @@ def to_markdown(doc: Document, d: int = 4) -> str:
     out: list[str] = []
     prev = None
     for block in doc.blocks:
-        if isinstance(block, Figure):
+        if isinstance(block, Figure | Chart):  # drawn in HTML; the table before says it all
             continue
         if not (isinstance(block, Eq) and isinstance(prev, Eq)):
             out.append("")

@@ -27,6 +27,7 @@ from ..notation import (
     number_parts,
     wraps,
 )
+from .eqlayout import Fence, tall
 
 
 def _mn(s: str) -> str:
@@ -43,18 +44,6 @@ def _fence(body: str, stretchy: bool = False) -> str:
     return _mrow('<mo stretchy="false">(</mo>', body, '<mo stretchy="false">)</mo>')
 
 
-def _tall(e: Expr) -> bool:
-    """Whether ``e`` holds a fraction, sum or matrix (its parentheses should stretch)."""
-    if isinstance(e, Frac | Sum | Mat):
-        return True
-    if isinstance(e, Row):
-        return any(_tall(i) for i in e.items)
-    if isinstance(e, Paren | Func | Pow):
-        parts = [e.body] if isinstance(e, Paren) else e.args if isinstance(e, Func) else [e.base]
-        return any(_tall(p) for p in parts)
-    return False
-
-
 def _ident(s: str) -> str:
     s = escape(s)
     return f"<mi>{s}</mi>" if len(s) == 1 else f'<mi mathvariant="normal">{s}</mi>'
@@ -63,6 +52,20 @@ def _ident(s: str) -> str:
 def to_mathml(e: Expr, d: int = 4) -> str:
     """MathML Core markup for the body of a ``<math>`` element."""
     return _mml(e, d, False)
+
+
+def chunk_to_mathml(chunk: Row, d: int = 4) -> str:
+    """One piece of a broken equation (:mod:`.eqlayout`): a leading operator keeps its infix
+    spacing (``<mo form="infix">``), and what follows it is wrapped as it was in the whole row."""
+    out = []
+    for k, it in enumerate(chunk.items):
+        if isinstance(it, Fence):
+            out.append(f'<mo stretchy="false">{escape(it.text)}</mo>')
+        elif k == 0 and isinstance(it, Op):
+            out.append(f'<mo form="infix">{escape(it.op)}</mo>')
+        else:
+            out.append(_mml(it, d, k > 0 and after_op(chunk.items[k - 1])))
+    return _mrow(*out)
 
 
 def _mml(e: Expr, d: int, wrap: bool) -> str:
@@ -103,18 +106,18 @@ def _mml(e: Expr, d: int, wrap: bool) -> str:
             )
         )
     if isinstance(e, Paren):
-        return _fence(_mml(e.body, d, False), _tall(e.body))
+        return _fence(_mml(e.body, d, False), tall(e.body))
     if isinstance(e, Frac):
         return f"<mfrac>{_mrow(_mml(e.num, d, False))}{_mrow(_mml(e.den, d, False))}</mfrac>"
     if isinstance(e, Func):
         if e.name == "√":
             return f"<msqrt>{_mml(e.args[0], d, False)}</msqrt>"
         args = "<mo>,</mo>".join(_mml(a, d, False) for a in e.args)
-        return _mrow(_ident(e.name), _fence(args, any(_tall(a) for a in e.args)))
+        return _mrow(_ident(e.name), _fence(args, any(tall(a) for a in e.args)))
     if isinstance(e, Pow):
         b = _mml(e.base, d, False)
         if wraps(e.base) or is_negative(e.base, d) or isinstance(e.base, Frac):
-            b = _fence(b, _tall(e.base))
+            b = _fence(b, tall(e.base))
         return f"<msup>{_mrow(b)}{_mrow(_mml(e.exp, d, False))}</msup>"
     if isinstance(e, Sum):
         return _mrow(f"<munder><mo>∑</mo>{_ident(e.index)}</munder>", _mml(e.body, d, False))

@@ -22,6 +22,7 @@ from .backward import (
 from .document import Document, Eq, Figure, Heading, Para, Table
 from .formulas import layer_sym, partial, weight_sym
 from .optimizer import update_section
+from .steps import steps_section
 
 if TYPE_CHECKING:
     from ..trace import StepTrace, Trace
@@ -29,19 +30,25 @@ if TYPE_CHECKING:
 ORDINAL = {1: "one training step", 2: "two training steps", 3: "three training steps"}
 
 
-def build(trace: Trace) -> Document:
-    """The whole worked solution of ``trace`` as a :class:`Document`."""
+def build(trace: Trace, summary: bool = False) -> Document:
+    """The whole worked solution of ``trace`` as a :class:`Document`; with ``summary``, only the
+    set-up, the first step in full, and the per-step table and charts of every step."""
     n_steps = len(trace.steps)
     sizes = "-".join(str(s) for s in trace.sizes)
     what = ORDINAL.get(n_steps, f"{n_steps} training steps")
-    doc = Document(f"Worked solution: {what} of a {sizes} network")
+    short = summary and n_steps > 1
+    doc = Document(f"Worked solution: {what} of a {sizes} network" + (" (summary)" * short))
     doc.add(Heading(1, doc.title))
     _preamble(doc, trace)
-    for k, st in enumerate(trace.steps):
+    for k, st in enumerate(trace.steps[:1] if short else trace.steps):
         doc.add(Heading(2, f"Step {st.step}" + (f" of {n_steps}" if n_steps > 1 else "")))
         _step(doc, trace, k, st)
+    if short:
+        doc.add(Para([f"Steps 2 to {n_steps} run the same way; the table and charts below show "
+                      "every step's numbers (the worked solution without the summary option "
+                      "shows each in full)."]))  # fmt: skip
     if n_steps > 1:
-        _summary(doc, trace)
+        steps_section(doc, trace, summary)
     return doc
 
 
@@ -216,31 +223,3 @@ def _loss(doc, trace: Trace, st: StepTrace, o, per_sample, mean: float) -> None:
             Num(mean),
         )
         doc.add(Eq(mean_eq, "the mean over the batch"))
-
-
-def _summary(doc, trace: Trace) -> None:
-    doc.add(Heading(2, "Loss and output per step"))
-    rows = []
-    for st in trace.steps:
-        rows.append(
-            [
-                str(st.step),
-                Num(st.loss),
-                samples(st.output),
-                Num(st.loss_after),
-                samples(st.output_after),
-            ]
-        )
-    doc.add(Table(["step", "E before", "o before", "E after", "o after"], rows))
-    first, last = trace.steps[0], trace.steps[-1]
-    doc.add(
-        Para(
-            [
-                f"Over {len(trace.steps)} steps the error went from ",
-                Num(first.loss),
-                " to ",
-                Num(last.loss_after),
-                ".",
-            ]
-        )
-    )

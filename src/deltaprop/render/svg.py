@@ -115,14 +115,3 @@ def legend(trace: Trace, k: int, s: int) -> str:
 def _sub(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
-
-STYLE = """
-svg.net { max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
-svg.net text { paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
-svg.net text.w { fill: #333; } svg.net text.g { fill: #7a3b8f; }
-svg.net text.f { font-weight: 600; stroke: none; }
-svg.net text.v { fill: #222; font-variant-numeric: tabular-nums; }
-svg.net circle { stroke: #333; stroke-width: 1.5; }
-svg.net circle.in { fill: #eef3ea; } svg.net circle.hid { fill: #fdf5e2; }
-svg.net circle.out { fill: #e8eef8; }
-"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..notation import to_text as expr_text
-from .document import Document, Eq, Figure, Heading, Para, Table
+from .document import Chart, Document, Eq, Figure, Heading, Para, Table
 
 WIDTH = 100
 
@@ -41,7 +41,7 @@ def to_text(doc: Document, d: int = 4) -> str:
             out.append(f"{line}    ({block.note})" if block.note else line)
         elif isinstance(block, Table):
             out += _table(block, d)
-        elif isinstance(block, Figure):
+        elif isinstance(block, Figure | Chart):
             continue
     return "\n".join(out).lstrip("\n") + "\n"
 

@@ -159,20 +159,21 @@ class Trace:
         as ``null``, so that the text is always valid JSON."""
         return json.dumps(_finite_or_none(self.as_dict()), indent=indent, allow_nan=False)
 
-    def render(self, fmt: str = "text", decimals: int = 4) -> str:
-        """The worked solution as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``."""
+    def render(self, fmt: str = "text", decimals: int = 4, summary: bool = False) -> str:
+        """The worked solution as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``;
+        ``summary``: the set-up, the first step in full, then the per-step table and charts."""
         from .render import render
 
-        return render(self, fmt, decimals)
+        return render(self, fmt, decimals, summary)
 
-    def to_text(self, decimals: int = 4) -> str:
-        return self.render("text", decimals)
+    def to_text(self, decimals: int = 4, summary: bool = False) -> str:
+        return self.render("text", decimals, summary)
 
-    def to_markdown(self, decimals: int = 4) -> str:
-        return self.render("markdown", decimals)
+    def to_markdown(self, decimals: int = 4, summary: bool = False) -> str:
+        return self.render("markdown", decimals, summary)
 
-    def to_html(self, decimals: int = 4) -> str:
-        return self.render("html", decimals)
+    def to_html(self, decimals: int = 4, summary: bool = False) -> str:
+        return self.render("html", decimals, summary)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -67,6 +67,8 @@ class Comparison:
         ax.set_xlabel(xlabel[quantity])
         ax.set_ylabel("loss E")
         ax.set_yscale("log")
+        if quantity == "update_loss":  # a full-batch run's few updates beside SGD's thousands
+            ax.set_xscale("log")
         ax.set_title(title[quantity])
         ax.legend(fontsize="small")
         return fig

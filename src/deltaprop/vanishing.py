@@ -8,12 +8,13 @@ a factor per layer towards the input, and the early layers barely learn. ``fit``
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-_PACKAGE = str(Path(__file__).resolve().parent)
+_PACKAGE = str(Path(__file__).parent) + os.sep  # as the code objects name their files
 
 RATIO = 1e-4  # first layer's gradient norm below this share of the last layer's
 EPOCHS = 3  # … for this many epochs in a row (or every epoch of a shorter run)
@@ -45,15 +46,20 @@ class VanishingWatch:
         self.below = self.below + 1 if last > 0 and first < RATIO * last else 0
         if self.below >= self.needed:
             self.warned = True
-            where = (
-                {"skip_file_prefixes": (_PACKAGE,)} if sys.version_info >= (3, 12) else
-                {"stacklevel": 4}
-            )  # the warning points at the user's line that called fit, not into deltaprop
             warnings.warn(
                 f"vanishing gradients: the first layer's gradient norm is {first:.3g}, "
                 f"{first / last:.2g} of the last layer's ({last:.3g}) in epoch {epoch} (below "
                 f"{RATIO:g} for {self.below} epoch(s) in a row), so the early layers barely "
                 f"learn; usual cures: {CURES}",
                 VanishingGradientWarning,
-                **where,
+                stacklevel=_outside(),
             )
+
+
+def _outside() -> int:
+    """The ``stacklevel`` of the first caller outside deltaprop (the user's line that called
+    ``fit``, through ``Network.fit`` or not), counted from the function calling this one."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -80,7 +80,8 @@ def test_norm_lines_are_per_layer_on_a_log_scale(trained, kind, record):
     assert len(ax.lines) == 3
     for layer, line in enumerate(ax.lines):
         assert line.get_ydata().tolist() == values[:, layer].tolist()
-        assert line.get_label().startswith(f"layer {layer + 1} ({net.layers[layer].activation.label}")
+        label = net.layers[layer].activation.label
+        assert line.get_label().startswith(f"layer {layer + 1} ({label})")
 
 
 def test_saturation_lines_follow_the_declarations(trained):

@@ -180,3 +180,20 @@ def test_history_prints_a_short_summary():
     assert text.startswith("History(epochs=2, loss ") and "optimizer=adam" in text
     assert f"val_accuracy {h.val_accuracy[-1]:.4g}" in text
     assert "array" not in text and len(text) < 200
+
+
+@pytest.mark.parametrize("n,batch_size", [(300, 40), (3000, 64), (3000, 8), (1500, None)])
+def test_fit_measures_chunk_by_chunk_what_one_forward_pass_gives(n, batch_size):
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(n, 2)) * 3
+    y = rng.normal(size=(n, 1))
+    net = dp.Network.from_sizes([2, 7, 5, 1], ["sigmoid", "relu", "tanh"], seed=1)
+    seen = []
+    record = dp.LambdaCallback(
+        lambda e, logs, run: seen.append(layer_saturation(run.network, x[sample_rows(n)]))
+    )
+    h = net.fit(x, y, epochs=2, batch_size=batch_size, seed=0, callbacks=[record])
+    for e in range(2):
+        assert h.layer_saturation[e] == pytest.approx(seen[e][0], abs=1e-12)
+        assert h.layer_dead[e] == seen[e][1]
+    assert any(0 < s < 1 for s in h.layer_saturation[0])

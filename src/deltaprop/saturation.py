@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .batches import gather
+from .buffers import ForwardPass
+
 if TYPE_CHECKING:
     from .network import Network
 
@@ -44,6 +47,58 @@ def layer_saturation(network: Network, x) -> tuple[list[float], list[float]]:
         off = layer.activation.inactive(z, a)
         dead.append(0.0 if off is None else float(np.mean(off.all(axis=0))))
     return saturated, dead
+
+
+class SaturationCount:
+    """The shares of :func:`layer_saturation`, counted chunk by chunk over many rows.
+
+    ``add(fp)`` counts one forward pass's saturated entries and active units per layer;
+    ``shares()`` gives the saturated and dead shares of all rows added.
+    """
+
+    def __init__(self, network: Network):
+        self.acts = [ly.activation for ly in network.layers]
+        self.entries = 0
+        self.saturated = [0] * len(self.acts)
+        self.active = [np.zeros(ly.units, dtype=bool) for ly in network.layers]
+
+    def add(self, fp: ForwardPass) -> None:
+        self.entries += fp.a[0].shape[0]
+        for i, act in enumerate(self.acts):
+            z, a = fp.z[i], fp.a[i + 1]
+            mask = act.saturated(z, a)
+            if mask is not None:
+                self.saturated[i] += int(np.count_nonzero(mask))
+            off = act.inactive(z, a)
+            if off is not None:
+                self.active[i] |= ~off.all(axis=0)
+
+    def shares(self) -> tuple[list[float], list[float]]:
+        n = max(self.entries, 1)
+        saturated = [c / (n * len(m)) for c, m in zip(self.saturated, self.active, strict=True)]
+        dead = [
+            float(np.mean(~m)) if act.can_die and act.elementwise else 0.0
+            for m, act in zip(self.active, self.acts, strict=True)
+        ]
+        return saturated, dead
+
+
+def epoch_saturation(network: Network, X, rows: slice | Array, buffers: ForwardPass):
+    """:func:`layer_saturation` on ``X[rows]``, chunk by chunk through ``buffers`` (a forward
+    pass's arrays, ``a[0]`` the input rows: a training workspace's, whose contents the next batch
+    overwrites anyway), so that no copy of the rows is kept. Raises
+    :class:`~deltaprop.batches.NonFiniteBatch` on a memmap's NaN."""
+    idx = np.arange(X.shape[0])[rows] if isinstance(rows, slice) else rows
+    count = SaturationCount(network)
+    size = buffers.a[0].shape[0]
+    for start in range(0, len(idx), size):
+        chunk = idx[start : start + size]
+        k = len(chunk)
+        gather(X, chunk, buffers.a[0][:k])
+        fp = ForwardPass([z[:k] for z in buffers.z], [a[:k] for a in buffers.a])
+        network._run_forward(fp)  # Network.forward's layer loop, into these views
+        count.add(fp)
+    return count.shares()
 
 
 def measured(network: Network) -> tuple[list[bool], list[bool]]:

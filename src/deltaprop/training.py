@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .batches import NonFiniteBatch, as_inputs, gather
+from .batches import NonFiniteBatch, as_inputs
+from .buffers import forward_buffers
 from .callbacks import Callback, EarlyStopping
 from .divergence import DivergenceCheck, DivergenceError, chance_loss
 from .epoch import EpochResult, run_epoch
@@ -29,7 +30,7 @@ from .interrupt import TrainingInterrupted
 from .losses import Loss, get_loss
 from .norms import EpochNorms
 from .optimizers import Optimizer, State, copy_state, get_optimizer
-from .saturation import layer_saturation, sample_rows
+from .saturation import epoch_saturation, sample_rows
 from .schedules import Schedule, get_schedule
 from .step import TrainingStep, targets_normalised
 from .targets import accuracy_kind, count_correct, default_loss, prepare_targets
@@ -182,7 +183,6 @@ class _Plan:
     callbacks: list[Callback]
     accuracy: str | None
     trace_at: frozenset[int]
-    sample: Array | None  # the rows saturation is measured on at each epoch's end
     watch: VanishingWatch
 
 
@@ -236,20 +236,22 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
                       chance_loss=chance_loss(loss, T, W), classifier=accuracy is not None,
                       base_learning_rate=opt.learning_rate)  # fmt: skip
     return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
-                 accuracy, trace_at, _sample(X, network.dtype), VanishingWatch(epochs))  # fmt: skip
+                 accuracy, trace_at, VanishingWatch(epochs))  # fmt: skip
 
 
-def _sample(X, dtype) -> Array | None:
-    """Up to 1,024 evenly spaced rows of ``X`` (:func:`deltaprop.saturation.sample_rows`); None
-    if they hold a NaN (a memmap: the epoch that reads it says where)."""
-    rows = sample_rows(X.shape[0])
-    k = X.shape[0] if isinstance(rows, slice) else len(rows)
-    out = np.empty((k, X.shape[1]), dtype=dtype)
+def _saturation(p: _Plan) -> tuple[list[float], list[float]] | None:
+    """The saturated and dead shares on up to 1,024 evenly spaced training rows, at the end of
+    an epoch, through the training workspace's buffers (or 256-row ones for small batches);
+    None if those rows hold a NaN (a memmap's: the next epoch says where)."""
+    net = p.step.network
+    if p.batch_size >= 32:
+        buffers = net.workspace(p.batch_size).forward
+    else:
+        buffers = forward_buffers(net.layers, np.empty((256, p.X.shape[1]), dtype=net.dtype))
     try:
-        gather(X, rows, out)
+        return epoch_saturation(net, p.X, sample_rows(p.n), buffers)
     except NonFiniteBatch:
         return None
-    return out
 
 
 def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) -> dict:
@@ -263,10 +265,10 @@ def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) 
         history.layer_grad_norms.append(r.layer_grad_norms)
         history.grad_norm.append(r.grad_norm)
         history.layer_delta_norms.append(r.layer_delta_norms)
-        if p.sample is not None:
-            saturated, dead = layer_saturation(p.step.network, p.sample)
-            history.layer_saturation.append(saturated)
-            history.layer_dead.append(dead)
+        shares = _saturation(p)
+        if shares is not None:
+            history.layer_saturation.append(shares[0])
+            history.layer_dead.append(shares[1])
         p.watch.observe(r.layer_grad_norms, history.end_epoch)
     logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if p.accuracy else None}
     if p.validation is not None:

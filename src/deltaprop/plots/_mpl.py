@@ -47,3 +47,10 @@ def layer_labels(network, n_layers: int) -> list[str]:
     if network is None:
         return [f"layer {i}" for i in range(1, n_layers + 1)]
     return [f"layer {i} ({ly.activation.label})" for i, ly in enumerate(network.layers, start=1)]
+
+
+def whole_ticks(ax: Any) -> None:
+    """Ticks at whole numbers only on the x axis (epochs, updates)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))

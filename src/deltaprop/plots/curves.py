@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._mpl import axes, epochs_axis
+from ._mpl import axes, epochs_axis, whole_ticks
 
 if TYPE_CHECKING:
     from ..history import History
@@ -23,6 +23,7 @@ def plot_loss(history: History, ax: Any = None, log: bool = False):
     if history.val_loss:
         ax.plot(epochs_axis(history, len(history.val_loss)), history.val_loss, label="validation")
     ax.set_xlabel("epoch")
+    whole_ticks(ax)
     ax.set_ylabel("loss E")
     ax.set_title("Loss over epochs")
     if log:
@@ -44,6 +45,7 @@ def plot_update_loss(history: History, ax: Any = None, label: str | None = None)
     fig, ax = axes(ax)
     ax.plot(range(1, len(history.update_loss) + 1), history.update_loss, label=label)
     ax.set_xlabel("update")
+    whole_ticks(ax)
     ax.set_ylabel("batch loss E")
     ax.set_title("Loss per update")
     if label is not None:

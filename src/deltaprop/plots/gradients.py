@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._mpl import axes, epochs_axis, layer_labels
+from ._mpl import axes, epochs_axis, layer_labels, whole_ticks
 
 if TYPE_CHECKING:
     from ..history import History
@@ -23,6 +23,7 @@ def _per_layer(history: History, records: list[list[float]], ax, network, ylabel
         ax.plot(epochs, column, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    whole_ticks(ax)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..saturation import measured
-from ._mpl import axes, epochs_axis, layer_labels
+from ._mpl import axes, epochs_axis, layer_labels, whole_ticks
 
 if TYPE_CHECKING:
     from ..history import History
@@ -37,6 +37,7 @@ def plot_saturation(history: History, ax: Any = None, network: Network | None = 
             ax.plot(epochs, dead[:, i], linestyle="--", label=f"{labels[i]} dead")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("epoch")
+    whole_ticks(ax)
     ax.set_ylabel("share of units")
     ax.set_title("Saturated and dead units")
     if ax.lines:

@@ -86,7 +86,7 @@ def test_norm_lines_are_per_layer_on_a_log_scale(trained, kind, record):
 
 def test_saturation_lines_follow_the_declarations(trained):
     net, h = trained
-    ax = plots.plot_saturation(h, network=net).axes[0]
+    ax = h.plot("saturation", network=net).axes[0]
     labels = [ln.get_label() for ln in ax.lines]
     # tanh and sigmoid saturate, ReLU can die: exactly those lines
     assert labels == ["layer 1 (tanh) saturated", "layer 2 (ReLU) dead", "layer 3 (σ) saturated"]

@@ -103,12 +103,14 @@ class History:
 
     __str__ = __repr__
 
-    def plot(self, kind: str = "loss", ax=None):
+    def plot(self, kind: str = "loss", ax=None, network: Network | None = None):
         """A matplotlib Figure of one record over the epochs (needs ``deltaprop[plot]``).
 
         ``kind``: ``"loss"`` (training and validation), ``"update_loss"`` (per update),
         ``"grad_norms"`` (per layer, log scale), ``"delta_norms"``, ``"saturation"`` (saturated
         and dead shares per layer). ``ax``: draw into these axes instead of a new figure.
+        ``network`` labels the per-layer plots with its activations (and picks the layers that
+        saturate or can die).
         """
         from . import plots
 
@@ -121,6 +123,8 @@ class History:
         }
         if kind not in kinds:
             raise ValueError(f"unknown plot kind {kind!r}; expected one of {', '.join(kinds)}")
+        if kind in ("grad_norms", "delta_norms", "saturation"):
+            return kinds[kind](self, ax=ax, network=network)
         return kinds[kind](self, ax=ax)
 
 

@@ -8,6 +8,8 @@ vectorised over the batch, every number inspectable.
 from .activations import Activation, available_activations, get_activation, register_activation
 from .callbacks import Callback, EarlyStopping, LambdaCallback
 from .checkpoints import Checkpoint
+from .compare import Comparison, compare
+from .diagnose import Diagnosis, diagnose
 from .divergence import DivergenceCheck, DivergenceError
 from .export import to_onnx, to_torch
 from .gradcheck import GradcheckResult, gradcheck, numeric_gradients
@@ -38,8 +40,10 @@ from .schedules import (
 )
 from .spec import SpecError, load_spec
 from .step import TrainingStep
+from .summary import Summary
 from .trace import StepTrace, Trace, explain
 from .training import History, fit
+from .vanishing import VanishingGradientWarning
 
 __version__ = "0.1.0"
 
@@ -51,8 +55,10 @@ __all__ = [
     "AdamW",
     "Callback",
     "Checkpoint",
+    "Comparison",
     "Constant",
     "Dense",
+    "Diagnosis",
     "DivergenceCheck",
     "DivergenceError",
     "EarlyStopping",
@@ -73,12 +79,16 @@ __all__ = [
     "SpecError",
     "StepDecay",
     "StepTrace",
+    "Summary",
     "Trace",
     "TrainingInterrupted",
     "TrainingStep",
+    "VanishingGradientWarning",
     "available_activations",
     "available_losses",
     "available_optimizers",
+    "compare",
+    "diagnose",
     "explain",
     "fit",
     "get_activation",
@@ -106,4 +116,8 @@ def __getattr__(name: str):
         from . import estimators
 
         return getattr(estimators, name)
+    if name == "plots":  # dp.plots: matplotlib's module loads with it, not with deltaprop
+        import importlib
+
+        return importlib.import_module(".plots", __name__)
     raise AttributeError(f"module 'deltaprop' has no attribute {name!r}")

@@ -33,7 +33,7 @@ from .training import History
 
 Array = np.ndarray
 MAX_HEADER_BYTES = 64 << 20
-_HISTORY_FIELDS = set(History().as_dict())  # the records a file keeps (no objects: state, …)
+_HISTORY_FIELDS = History.record_names()  # the records a file keeps (no objects: state, …)
 
 
 def read(archive: Archive) -> dict:

@@ -71,6 +71,7 @@ def run_epoch(
     trace_at: frozenset[int] = frozenset(),
     first_update: int = 0,
     stop: Callable[[], bool] | None = None,
+    update_loss: list[float] | None = None,
 ) -> EpochResult:
     """Visit ``X`` (n, inputs) and ``T`` (n, outputs) in ``order`` (None: as stored).
 
@@ -79,6 +80,7 @@ def run_epoch(
     its gradient is that of the sum). Updates numbered ``first_update + k`` (counting from 0)
     that are in ``trace_at`` are recorded as worked solutions (:func:`deltaprop.trace.record_step`).
     ``stop()``, asked after every batch, ends the epoch early (``interrupted``) when it is true.
+    ``update_loss``, if given, receives every update's reported batch error (before the update).
     """
     n = X.shape[0]
     total, correct, updates, traces, first = 0.0, 0, 0, [], None
@@ -106,6 +108,8 @@ def run_epoch(
             return EpochResult(reported, correct, updates, finite=False, traces=traces,
                                first_loss=first)  # fmt: skip
         total += reported * size
+        if update_loss is not None:
+            update_loss.append(reported)
         correct += count_correct(accuracy, result.output, ws.t)
         if norms is not None:
             norms.add(ws)

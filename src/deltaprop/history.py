@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from .trace import Trace
 
 # Records that are objects, not numbers: left out of as_dict (and of model files' history).
-_OBJECTS = ("optimizer_state", "schedule", "traces")
+_OBJECTS = ("optimizer_state", "schedule", "traces", "optimizer_name")
+# Records added after model-file version 1: left out of as_dict while empty, so that a file
+# written before them is written back byte for byte.
+_LATER = ("layer_saturation", "layer_dead", "update_loss")
 
 
 @dataclass
@@ -28,6 +31,11 @@ class History:
     learning-rate schedule given to ``fit``, with what it learned) continue a resumed run.
     ``traces`` holds the worked solutions of the updates ``fit`` was asked to record
     (``trace_steps``), one :class:`~deltaprop.trace.Trace` each.
+    ``layer_saturation[e][l]`` is the share of layer ``l``'s (sample, unit) entries with
+    ``|f′(z)| < 1 %`` of its maximum and ``layer_dead[e][l]`` the share of its units with ``f′ = 0``
+    on every sample, at epoch ``e``'s end on (a sample of) the training data
+    (:mod:`deltaprop.saturation`). ``update_loss`` is every update's batch error, before that
+    update, when ``fit`` was asked for it (``record_update_loss=True``).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -45,6 +53,10 @@ class History:
     updates: int = 0
     initial_epoch: int = 0
     traces: list[Trace] = field(default_factory=list)
+    layer_saturation: list[list[float]] = field(default_factory=list)
+    layer_dead: list[list[float]] = field(default_factory=list)
+    update_loss: list[float] = field(default_factory=list)
+    optimizer_name: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -58,8 +70,62 @@ class History:
         return self.initial_epoch + len(self.loss)
 
     def as_dict(self) -> dict:
-        """The records as plain lists (JSON-ready; optimizer state, schedule, traces left out)."""
-        return {k: v for k, v in vars(self).items() if k not in _OBJECTS}
+        """The records as plain lists (JSON-ready; optimizer state, schedule, traces left out;
+        the saturation and per-update records only when there are some)."""
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in _OBJECTS and not (k in _LATER and not v)
+        }
+
+    @classmethod
+    def record_names(cls) -> set[str]:
+        """Every record :meth:`as_dict` may hold (what a model file's history may name)."""
+        return {f.name for f in fields(cls)} - set(_OBJECTS)
+
+    def __repr__(self) -> str:
+        """A short summary: epochs, first and final loss, final scores, optimizer — no arrays."""
+        parts = [f"epochs={self.epochs}"]
+        if self.initial_epoch:
+            parts.append(f"initial_epoch={self.initial_epoch}")
+        if self.loss:
+            parts.append(f"loss {self.loss[0]:.4g} → {self.loss[-1]:.4g}")
+        for name in ("accuracy", "val_loss", "val_accuracy"):
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name} {values[-1]:.4g}")
+        if self.best_epoch is not None:
+            parts.append(f"best_epoch={self.best_epoch}")
+        parts.append(f"updates={self.updates}")
+        if self.optimizer_name:
+            parts.append(f"optimizer={self.optimizer_name}")
+        return f"History({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    def plot(self, kind: str = "loss", ax=None, network: Network | None = None):
+        """A matplotlib Figure of one record over the epochs (needs ``deltaprop[plot]``).
+
+        ``kind``: ``"loss"`` (training and validation), ``"update_loss"`` (per update),
+        ``"grad_norms"`` (per layer, log scale), ``"delta_norms"``, ``"saturation"`` (saturated
+        and dead shares per layer). ``ax``: draw into these axes instead of a new figure.
+        ``network`` labels the per-layer plots with its activations (and picks the layers that
+        saturate or can die).
+        """
+        from . import plots
+
+        kinds = {
+            "loss": plots.plot_loss,
+            "update_loss": plots.plot_update_loss,
+            "grad_norms": plots.plot_grad_norms,
+            "delta_norms": plots.plot_delta_norms,
+            "saturation": plots.plot_saturation,
+        }
+        if kind not in kinds:
+            raise ValueError(f"unknown plot kind {kind!r}; expected one of {', '.join(kinds)}")
+        if kind in ("grad_norms", "delta_norms", "saturation"):
+            return kinds[kind](self, ax=ax, network=network)
+        return kinds[kind](self, ax=ax)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from .buffers import (
 from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import Loss, get_loss, output_delta
+from .summary import Summary, summarise
 from .validation import as_2d_float, check_dtype, check_int, check_sample_weight, per_layer
 
 Array = np.ndarray
@@ -206,13 +207,7 @@ class Network:
 
     def copy(self) -> Network:
         """An independent deep copy."""
-        return Network(
-            [
-                Dense(ly.W.copy(), None if ly.b is None else ly.b.copy(), ly.activation)
-                for ly in self.layers
-            ],
-            dtype=self.dtype,
-        )
+        return self.astype(self.dtype)  # astype copies every array, even to the same dtype
 
     def astype(self, dtype) -> Network:
         """A copy in another float dtype."""
@@ -224,6 +219,11 @@ class Network:
             ],
             dtype=dt,
         )
+
+    def summary(self) -> Summary:
+        """The parameter table (layer, units, activation, weights, biases, parameters; total):
+        prints as text, and holds ``rows`` and ``total`` (:class:`deltaprop.summary.Summary`)."""
+        return summarise(self)
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .batches import NonFiniteBatch, as_inputs
+from .buffers import forward_buffers
 from .callbacks import Callback, EarlyStopping
 from .divergence import DivergenceCheck, DivergenceError, chance_loss
 from .epoch import EpochResult, run_epoch
@@ -29,11 +30,13 @@ from .interrupt import TrainingInterrupted
 from .losses import Loss, get_loss
 from .norms import EpochNorms
 from .optimizers import Optimizer, State, copy_state, get_optimizer
+from .saturation import epoch_saturation, sample_rows
 from .schedules import Schedule, get_schedule
 from .step import TrainingStep, targets_normalised
 from .targets import accuracy_kind, count_correct, default_loss, prepare_targets
 from .trace import Trace
 from .validation import check_int, check_number, check_sample_weight
+from .vanishing import VanishingWatch
 
 if TYPE_CHECKING:
     from .network import Network
@@ -75,6 +78,7 @@ def fit(
     divergence_check: bool | DivergenceCheck = True,
     stop: threading.Event | None = None,
     verbose: bool = False,
+    record_update_loss: bool = False,
 ) -> History:
     """Train ``network`` in place on ``(x, y)`` and return its :class:`History`.
 
@@ -100,6 +104,11 @@ def fit(
     ``stop`` (a ``threading.Event``, or anything with ``is_set()``) is checked after every batch:
     once set, the run goes back to its last complete epoch's end and raises
     :class:`~deltaprop.interrupt.TrainingInterrupted` (see :mod:`deltaprop.interrupt`).
+    With ``track_norms`` the history records per-layer gradient and delta norms and, at each
+    epoch's end on up to 1,024 evenly spaced training rows, the shares of saturated and dead
+    units (:mod:`deltaprop.saturation`); a run whose first layer's gradient stays below 1e-4 of
+    the last layer's warns once (:class:`~deltaprop.vanishing.VanishingGradientWarning`).
+    ``record_update_loss`` keeps every update's batch error in ``history.update_loss``.
     """
     p = _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2,
               schedule, validation_data, callbacks, early_stopping, optimizer_state,
@@ -109,6 +118,7 @@ def fit(
     norms = EpochNorms(network) if track_norms else None
     for cb in p.callbacks:
         cb.on_train_begin(run)
+    per_update = history.update_loss if record_update_loss else None
     for epoch in range(p.epochs):
         started = time.perf_counter()
         counted = initial_epoch + epoch  # the epoch's index counting the runs this one resumes
@@ -119,7 +129,8 @@ def fit(
             r = run_epoch(p.step, p.X, p.T, order, p.batch_size, sample_weight=p.W, l2=p.l2,
                           accuracy=p.accuracy, norms=norms, trace_at=p.trace_at,
                           first_update=history.updates,
-                          stop=None if stop is None else stop.is_set)  # fmt: skip
+                          stop=None if stop is None else stop.is_set,
+                          update_loss=per_update)  # fmt: skip
         except NonFiniteBatch as exc:  # a NaN met in a memmap batch: keep the last good epoch
             network.set_weights(last_good)
             raise ValueError(
@@ -172,6 +183,7 @@ class _Plan:
     callbacks: list[Callback]
     accuracy: str | None
     trace_at: frozenset[int]
+    watch: VanishingWatch
 
 
 def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, seed, l2, schedule,
@@ -218,12 +230,28 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
     )
     step = TrainingStep(network, loss, opt, state, targets_normalised(T))
     accuracy = accuracy_kind(network, loss)
-    history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched)
+    history = History(initial_epoch=initial_epoch, schedule=None if schedule is None else sched,
+                      optimizer_name=opt.name)  # fmt: skip
     run = TrainingRun(network, opt, state, history, rng=np.random.default_rng(seed),
                       chance_loss=chance_loss(loss, T, W), classifier=accuracy is not None,
                       base_learning_rate=opt.learning_rate)  # fmt: skip
     return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
-                 accuracy, trace_at)  # fmt: skip
+                 accuracy, trace_at, VanishingWatch(epochs))  # fmt: skip
+
+
+def _saturation(p: _Plan) -> tuple[list[float], list[float]] | None:
+    """The saturated and dead shares on up to 1,024 evenly spaced training rows, at the end of
+    an epoch, through the training workspace's buffers (or 256-row ones for small batches);
+    None if those rows hold a NaN (a memmap's: the next epoch says where)."""
+    net = p.step.network
+    if p.batch_size >= 32:
+        buffers = net.workspace(p.batch_size).forward
+    else:
+        buffers = forward_buffers(net.layers, np.empty((256, p.X.shape[1]), dtype=net.dtype))
+    try:
+        return epoch_saturation(net, p.X, sample_rows(p.n), buffers)
+    except NonFiniteBatch:
+        return None
 
 
 def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) -> dict:
@@ -237,6 +265,11 @@ def _record(history: History, r: EpochResult, p: _Plan, lr: float, norms: bool) 
         history.layer_grad_norms.append(r.layer_grad_norms)
         history.grad_norm.append(r.grad_norm)
         history.layer_delta_norms.append(r.layer_delta_norms)
+        shares = _saturation(p)
+        if shares is not None:
+            history.layer_saturation.append(shares[0])
+            history.layer_dead.append(shares[1])
+        p.watch.observe(r.layer_grad_norms, history.end_epoch)
     logs = {"loss": history.loss[-1], "accuracy": history.accuracy[-1] if p.accuracy else None}
     if p.validation is not None:
         xv, tv = p.validation

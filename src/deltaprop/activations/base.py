@@ -27,6 +27,7 @@ from ..notation import Expr, Func, Lit, Num, Sum, Sym, join
 Array = np.ndarray
 
 E, ONE, TWO = Sym("e"), Lit("1"), Lit("2")  # symbols the formulas share
+SATURATION_SHARE = 0.01  # |f′| below this share of its maximum: the unit is saturated
 
 
 def row_sum(index: str, zs: Sym | Sequence[Expr], term: Callable[[Expr], Expr]) -> Expr:
@@ -146,6 +147,12 @@ class Activation:
     the ``torch.nn`` namespace (None: no equivalent; a function returning None: no module, ``a =
     z``). ``jacobian_fn(z, a)``: the full Jacobian (n, k, k) of a non-element-wise activation.
     ``label``: a short name for drawings (default: the name's first five letters).
+
+    What a diagnosis reads (:mod:`deltaprop.saturation`): ``max_derivative`` is the largest
+    ``|f′|`` of an activation that saturates (σ: ¼, tanh: 1), None if it does not; an entry with
+    ``|f′(z)| < 1 % · max_derivative`` is saturated (:meth:`saturated`). ``can_die`` says ``f′``
+    is exactly 0 on a half-line (ReLU): a unit with ``f′ = 0`` on every sample is dead
+    (:meth:`inactive`).
     """
 
     name: str
@@ -162,6 +169,8 @@ class Activation:
     torch: Callable[[Any], Any] | None = field(default=None, compare=False)
     jacobian_fn: Callable[[Array, Array], Array] | None = field(default=None, compare=False)
     label: str = field(default="", compare=False)
+    max_derivative: float | None = field(default=None, compare=False)
+    can_die: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.notation is None:
@@ -198,6 +207,19 @@ class Activation:
             return np.multiply(grad_a, d, out=out)
         self.derivative_fn(z, a, out)
         return np.multiply(out, grad_a, out=out)
+
+    def saturated(self, z: Array, a: Array) -> Array | None:
+        """Mask of the entries where ``|f′(z)| < 1 % · max |f′|``; None if ``f`` does not saturate
+        (no ``max_derivative``) or is not element-wise."""
+        if self.max_derivative is None or not self.elementwise:
+            return None
+        return np.abs(self.derivative(z, a)) < SATURATION_SHARE * self.max_derivative
+
+    def inactive(self, z: Array, a: Array) -> Array | None:
+        """Mask of the entries where ``f′(z) = 0`` exactly (a ReLU off); None unless ``can_die``."""
+        if not self.can_die or not self.elementwise:
+            return None
+        return self.derivative(z, a) == 0
 
     def jacobian(self, z: Array, a: Array) -> Array:
         """``J[n, i, j] = ∂aᵢ/∂zⱼ`` for a batch (n, k): diagonal for an element-wise ``f``."""

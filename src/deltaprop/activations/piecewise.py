@@ -74,6 +74,7 @@ RELU = Activation(
     onnx=onnx_op("Relu"),
     torch=lambda nn: nn.ReLU(),
     label="ReLU",
+    can_die=True,  # f′ = 0 for every z ≤ 0
 )
 
 
@@ -159,6 +160,7 @@ ELU = Activation(
     ),
     torch=lambda nn: nn.ELU(alpha=1.0),
     label="ELU",
+    max_derivative=1.0,  # f′ = 1 for z > 0, eᶻ → 0 as z → −∞
 )
 
 ACTIVATIONS = (IDENTITY, RELU, LEAKY_RELU, ELU)

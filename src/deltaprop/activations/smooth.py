@@ -55,6 +55,7 @@ SIGMOID = Activation(
     onnx=onnx_op("Sigmoid"),
     torch=lambda nn: nn.Sigmoid(),
     label="σ",
+    max_derivative=0.25,  # σ′(0) = ¼
 )
 
 
@@ -84,6 +85,7 @@ TANH = Activation(
     onnx=onnx_op("Tanh"),
     torch=lambda nn: nn.Tanh(),
     label="tanh",
+    max_derivative=1.0,  # tanh′(0) = 1
 )
 
 
@@ -136,6 +138,7 @@ SOFTPLUS = Activation(
     # threshold 40, not PyTorch's 20: past 40, log(1 + eᶻ) and z agree to the last bit of float64
     torch=lambda nn: nn.Softplus(beta=1.0, threshold=40.0),
     label="s₊",
+    max_derivative=1.0,  # σ(z) → 1 as z → ∞
 )
 
 

@@ -1,34 +1,12 @@
-"""Per-class scores of a classifier: the confusion matrix, precision, recall and F1.
-
-For class ``c`` with ``C[i, j]`` the number of samples of true class ``i`` predicted as ``j``:
-``precision = C[c, c] / Σᵢ C[i, c]``, ``recall = C[c, c] / Σⱼ C[c, j]``,
-``F1 = 2·precision·recall / (precision + recall)``; a ratio whose denominator is 0 is 0 (as
-scikit-learn's ``zero_division=0``). The macro average is the plain mean over the classes.
-"""
+"""The command line's per-class score table (the scores themselves: :mod:`deltaprop.metrics`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import class_scores, confusion_matrix
 
-def confusion_matrix(t: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
-    """``C`` (k, k): rows the true class index ``t``, columns the predicted index ``p``."""
-    C = np.zeros((k, k), dtype=np.int64)
-    np.add.at(C, (t, p), 1)
-    return C
-
-
-def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros(a.shape, dtype=np.float64), where=b > 0)
-
-
-def class_scores(C: np.ndarray) -> dict[str, np.ndarray]:
-    """Per class: ``precision``, ``recall``, ``f1`` and ``support`` (true samples)."""
-    hits = np.diag(C).astype(np.float64)
-    precision = _ratio(hits, C.sum(axis=0).astype(np.float64))
-    recall = _ratio(hits, C.sum(axis=1).astype(np.float64))
-    f1 = _ratio(2 * precision * recall, precision + recall)
-    return {"precision": precision, "recall": recall, "f1": f1, "support": C.sum(axis=1)}
+__all__ = ["class_scores", "confusion_matrix", "table"]
 
 
 def table(classes: list, C: np.ndarray) -> list[str]:

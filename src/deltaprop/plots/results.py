@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..metrics import confusion_matrix
 from ._mpl import axes
 
 Array = np.ndarray
@@ -30,20 +31,6 @@ def plot_predicted_vs_true(y_true, y_pred, ax: Any = None):
     return fig
 
 
-def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> Array:
-    """``C[i, j]``: how many samples of class ``i`` were predicted as class ``j``.
-
-    Labels are class numbers; one-hot (or score) rows are read by ``argmax``.
-    """
-    t, p = (_labels(v) for v in (y_true, y_pred))
-    if t.shape != p.shape:
-        raise ValueError(f"y_true has {t.size} labels but y_pred has {p.size}")
-    k = n_classes if n_classes is not None else int(max(t.max(), p.max())) + 1
-    c = np.zeros((k, k), dtype=np.int64)
-    np.add.at(c, (t, p), 1)
-    return c
-
-
 def plot_confusion_matrix(y_true, y_pred, ax: Any = None, labels=None):
     """The confusion matrix as a shaded table with its counts (rows: true class, columns:
     predicted); the image's data are :func:`confusion_matrix`."""
@@ -63,17 +50,3 @@ def plot_confusion_matrix(y_true, y_pred, ax: Any = None, labels=None):
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix")
     return fig
-
-
-def _labels(v) -> Array:
-    a = np.asarray(v)
-    if a.ndim == 2 and a.shape[1] > 1:
-        return a.argmax(axis=1)
-    a = a.ravel()
-    if a.dtype.kind == "f":
-        if not np.all(a == np.round(a)):
-            raise ValueError("class labels must be whole numbers (or one-hot rows)")
-        a = a.astype(np.int64)
-    if a.size and a.min() < 0:
-        raise ValueError(f"class labels must be 0 or more, got {a.min()}")
-    return a.astype(np.intp)

@@ -44,6 +44,12 @@ def main() -> None:
         )
     accuracy = np.mean(net.predict(x_test).argmax(axis=1) == y_test)
     print(f"test accuracy on {len(y_test)} held-out digits: {accuracy:.3f}")
+    report = Path(__file__).resolve().parents[1] / "build" / "demo-report.html"
+    report.parent.mkdir(exist_ok=True)
+    dp.report(net, history, x_test, y_test, path=report, title="deltaprop demo: digits",
+              settings={"optimizer": "adam", "learning rate": 0.01, "epochs": 30,
+                        "batch size": 32, "hidden": "64 relu"})  # fmt: skip
+    print(f"training report (open it in a browser): {report}")
 
 
 if __name__ == "__main__":

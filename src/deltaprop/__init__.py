@@ -29,6 +29,7 @@ from .optimizers import (
     get_optimizer,
     register_optimizer,
 )
+from .report import report
 from .schedules import (
     Constant,
     ExponentialDecay,
@@ -103,6 +104,7 @@ __all__ = [
     "register_activation",
     "register_loss",
     "register_optimizer",
+    "report",
     "save",
     "stop_on_signals",
     "to_onnx",

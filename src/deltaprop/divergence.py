@@ -15,8 +15,8 @@ Three rules, each keeping the network's last good weights:
    and the network gets back the weights that its best epoch started from (an epoch's
    loss is measured along the way, each batch before its update).
 3. **Exploding**, for every loss (same callback): the epoch loss above ``growth`` (10) × the
-   smaller of the untrained network's error (the first batch's, before its update) and the best
-   epoch's, for ``patience`` epochs in a row, stops the run the same way, before it overflows.
+   smaller of the untrained network's error (on up to 1,024 evenly spaced training rows) and the
+   best epoch's, for ``patience`` epochs in a row, stops the run the same way, before it overflows.
 
 Regression is not stopped by rule 2: its ``E₀`` is ``½ Σₖ Var(tₖ)`` (squared error), and starting
 far above it and learning slowly is normal there. Any run that ends above ``factor · E₀`` ends

@@ -35,8 +35,7 @@ class EpochResult:
     root-mean-square over updates of ‖(∂E/∂Wˡ, ∂E/∂bˡ)‖ (penalty included) and
     ``layer_delta_norms[l]`` the RMS per-sample ‖δˡ‖. ``finite`` is false if a batch error was NaN
     or infinite: the epoch stopped there, before that batch's update (``updates`` counts those
-    made), and ``loss`` is that batch error. ``first_loss`` is the first batch's error, before
-    its update (for the first epoch of a run: the untrained network's).
+    made), and ``loss`` is that batch error.
     """
 
     loss: float
@@ -46,7 +45,6 @@ class EpochResult:
     layer_delta_norms: list[float] = field(default_factory=list)
     finite: bool = True
     traces: list[StepTrace] = field(default_factory=list)
-    first_loss: float | None = None
     interrupted: bool = False
 
     @property
@@ -83,7 +81,7 @@ def run_epoch(
     ``update_loss``, if given, receives every update's reported batch error (before the update).
     """
     n = X.shape[0]
-    total, correct, updates, traces, first = 0.0, 0, 0, [], None
+    total, correct, updates, traces = 0.0, 0, 0, []
     if norms is not None:
         norms.reset()
     for idx in batches(n, batch_size, order):
@@ -103,10 +101,8 @@ def run_epoch(
         else:
             result = step(ws, w, lam)
         reported = loss_scale * result.data_loss + result.penalty
-        first = reported if first is None else first
         if not result.finite:
-            return EpochResult(reported, correct, updates, finite=False, traces=traces,
-                               first_loss=first)  # fmt: skip
+            return EpochResult(reported, correct, updates, finite=False, traces=traces)
         total += reported * size
         if update_loss is not None:
             update_loss.append(reported)
@@ -115,7 +111,6 @@ def run_epoch(
             norms.add(ws)
         updates += 1
         if stop is not None and stop():
-            return EpochResult(total / n, correct, updates, traces=traces, first_loss=first,
-                               interrupted=True)  # fmt: skip
+            return EpochResult(total / n, correct, updates, traces=traces, interrupted=True)
     grad, _, delta = norms.epoch(updates) if norms is not None else ([], 0.0, [])
-    return EpochResult(total / n, correct, updates, grad, delta, traces=traces, first_loss=first)
+    return EpochResult(total / n, correct, updates, grad, delta, traces=traces)

@@ -132,8 +132,8 @@ class History:
 class TrainingRun:
     """What callbacks see: the network, the optimizer with its state, the history so far, the
     generator that shuffles the data, the chance-level loss of the training targets
-    (:func:`deltaprop.divergence.chance_loss`), the untrained network's error (the first
-    batch's, before its update), and whether the network is a classifier."""
+    (:func:`deltaprop.divergence.chance_loss`), the untrained network's error (on up to
+    1,024 evenly spaced training rows), and whether the network is a classifier."""
 
     network: Network
     optimizer: Optimizer

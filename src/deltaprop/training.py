@@ -116,6 +116,7 @@ def fit(
     run, opt, history = p.run, p.step.optimizer, p.run.history
     last_good = network.get_weights()
     norms = EpochNorms(network) if track_norms else None
+    run.initial_loss = _untrained_loss(p)
     for cb in p.callbacks:
         cb.on_train_begin(run)
     per_update = history.update_loss if record_update_loss else None
@@ -142,8 +143,6 @@ def fit(
             entering.restore(run, last_good)
             _interrupted(run, p.callbacks, getattr(stop, "signal", None))
         history.traces += [_as_trace(p.step, st) for st in r.traces]
-        if run.initial_loss is None:
-            run.initial_loss = r.first_loss
         if not r.finite or not all(np.isfinite(v).all() for v in p.step.params.values()):
             network.set_weights(last_good)
             _diverged(history, counted, r)
@@ -237,6 +236,14 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
                       base_learning_rate=opt.learning_rate)  # fmt: skip
     return _Plan(step, run, X, T, W, n, bs, epochs, l2, opt.learning_rate, sched, val, cbs,
                  accuracy, trace_at, VanishingWatch(epochs))  # fmt: skip
+
+
+def _untrained_loss(p: _Plan) -> float:
+    """The error before training, on the rows saturation is measured on (up to 1,024, evenly
+    spaced): the divergence check's reference for a loss that explodes."""
+    rows = sample_rows(p.n)
+    o = p.step.network.predict(p.X[rows], check_finite=False)
+    return p.step.loss.value(o, p.T[rows], None if p.W is None else p.W[rows])
 
 
 def _saturation(p: _Plan) -> tuple[list[float], list[float]] | None:

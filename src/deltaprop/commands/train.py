@@ -120,13 +120,20 @@ class ProgressBar(Callback):
     help="Folder of the checkpoints [OUTPUT's name + -checkpoints].",
 )
 @click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    metavar="HTML",
+    help="Also write a training report: one self-contained HTML file.",
+)
+@click.option(
     "--resume",
     type=click.Path(dir_okay=False),
     metavar="CHECKPOINT",
     help="Continue the run a checkpoint holds (its data and settings), to its --epochs.",
 )
 @one_line_errors
-def train(output, overwrite, progress, quiet, checkpoint_every, checkpoint_dir, resume, **given):
+def train(output, overwrite, progress, quiet, checkpoint_every, checkpoint_dir, report, resume,
+          **given):  # fmt: skip
     """Train a network on DATA (a CSV file with a header, or a built-in data set name) and save it.
 
     Built-in data sets: digits, iris, breast-cancer, wine, diabetes, fashion-mnist,
@@ -191,6 +198,8 @@ def train(output, overwrite, progress, quiet, checkpoint_every, checkpoint_dir, 
                        overwrite=overwrite)  # fmt: skip
     except FileExistsError:  # created by someone else while training ran
         raise _exists(output) from None
+    if report is not None:
+        _write_report(report, run, history, settings)
     if not quiet:
         last = {
             k: getattr(history, k)[-1]
@@ -201,6 +210,18 @@ def train(output, overwrite, progress, quiet, checkpoint_every, checkpoint_dir, 
         classes = run["pre"].classes
         kind = f"{len(classes)} classes" if classes else "regression"
         click.echo(f"saved {path.name}: {kind}, {history.end_epoch} epochs, {metrics}")
+
+
+def _write_report(path: str, run: dict, history: History, settings: dict) -> None:
+    """The training report, scored on the validation rows (else the training rows)."""
+    from ..report import report
+
+    rows, label = (run["val"], "the validation rows") if run["val"].size else (
+        run["rows"], "the training rows")  # fmt: skip
+    shown = {k: v for k, v in settings.items() if v is not None}
+    report(run["net"], history, run["x"][rows], run["y"][rows], path=path,
+           title=f"deltaprop train {settings['data']}", settings=shown,
+           classes=run["pre"].classes, data_label=label)  # fmt: skip
 
 
 def _prepare(s: dict) -> dict:

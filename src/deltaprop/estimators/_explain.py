@@ -1,4 +1,5 @@
-"""Beyond scikit-learn: the worked solution of a fitted estimator's training step."""
+"""Beyond scikit-learn: the worked solution of a fitted estimator's training step, and its
+training report."""
 
 from __future__ import annotations
 
@@ -42,3 +43,21 @@ class ExplainMixin:
             return get_optimizer("sgd", learning_rate=self.learning_rate_init)
         return make_optimizer(self)
 
+    def report(self, X: ArrayLike, y: ArrayLike, *, path=None, title: str | None = None) -> str:
+        """A training report (:func:`deltaprop.report`) of the fitted network on ``(X, y)``: the
+        model, these estimator's parameters, the learning curves, the results on ``(X, y)``;
+        written to ``path`` if given, returned as HTML."""
+        from ..report import report
+
+        X = self._check_X(X)
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        T = self._explain_targets(y)
+        if T.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {T.shape[0]}")
+        _, _, loss, _ = self._output()
+        settings = {k: v for k, v in self.get_params().items() if v is not None}
+        classes = list(vars(self).get("classes_", [])) or None
+        return report(self.network_, self.history_, X, T, path=path, loss=loss,
+                      title=title or f"{type(self).__name__} training report",
+                      settings=settings, classes=classes)  # fmt: skip

@@ -135,7 +135,9 @@ def line_chart(
         px = x.px(t)
         parts.append(f'<line class="axis" x1="{px:.2f}" x2="{px:.2f}" y1="{y.p0}" '
                      f'y2="{y.p0 + 4}"/>')  # fmt: skip
-        parts.append(f'<text x="{px:.2f}" y="{y.p0 + 17}" text-anchor="middle">{_label(t)}</text>')
+        anchor = "end" if px > x.p1 - 20 else "middle"  # the last label stays in the drawing
+        parts.append(f'<text x="{px:.2f}" y="{y.p0 + 17}" text-anchor="{anchor}">'
+                     f"{_label(t)}</text>")  # fmt: skip
     parts.append(f'<polyline class="axis" points="{x.p0},{y.p1} {x.p0},{y.p0} {x.p1},{y.p0}"/>')
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]

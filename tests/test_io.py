@@ -660,3 +660,15 @@ def test_bad_json_and_missing_file(small_model, tmp_path):
     with pytest.raises(FileNotFoundError, match="model file not found"):
         load(tmp_path / "absent")
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_a_loaded_model_prints_a_short_summary(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "softmax"], seed=0)
+    h = net.fit(x, y, optimizer="adam", epochs=2, batch_size=10)
+    dp.save(tmp_path / "m.deltaprop", net, optimizer="adam", history=h)
+    text = repr(dp.load(tmp_path / "m.deltaprop"))
+    assert "array(" not in text and len(text) < 300
+    assert "at step 6" in text and f"2 epochs, final loss {h.loss[-1]:.4g}" in text
+    assert "Network(sizes=[3, 4, 2]" in text

@@ -92,6 +92,25 @@ class SavedModel:
     library_version: str | None = None
     schedule: Schedule | None = None
 
+    def __repr__(self) -> str:
+        """A short summary: the network, the optimizer and its step count, the history's length
+        and final loss, the task — never the arrays (``deltaprop info FILE`` says more)."""
+        parts = [repr(self.network)]
+        if self.optimizer is not None:
+            step = (self.optimizer_state or {}).get("step")
+            parts.append(f"optimizer={self.optimizer!r}" + ("" if step is None else
+                                                             f" at step {step}"))  # fmt: skip
+        h = self.history
+        if h is not None and h.loss:
+            parts.append(f"history: {h.end_epoch} epochs, final loss {h.loss[-1]:.4g}")
+        if self.schedule is not None:
+            parts.append(f"schedule={type(self.schedule).__name__}")
+        pre = self.preprocessing
+        if pre is not None:
+            classes = f", {len(pre.classes)} classes" if pre.classes else ""
+            parts.append(f"{pre.task}{classes}")
+        return f"SavedModel({'; '.join(parts)})"
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write this model to ``path`` (see :func:`save`)."""
         return save(

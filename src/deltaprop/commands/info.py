@@ -13,6 +13,7 @@ import math
 import click
 
 from .. import io
+from ..summary import summarise
 from ._errors import OneLineCommand, one_line_errors
 
 FINAL = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -21,13 +22,9 @@ FINAL = ("loss", "val_loss", "accuracy", "val_accuracy")
 def describe(saved: io.SavedModel) -> dict:
     """The summary of ``saved`` as plain data (JSON-ready)."""
     net = saved.network
+    table = summarise(net)  # the network's parameter table, as network.summary() prints it
     layers = [{"layer": 0, "units": net.sizes[0], "activation": "input", "weights": 0,
-               "biases": 0, "parameters": 0}]  # fmt: skip
-    for k, ly in enumerate(net.layers, start=1):
-        nb = 0 if ly.b is None else int(ly.b.size)
-        nw = int(ly.W.size)
-        layers.append({"layer": k, "units": int(ly.W.shape[0]), "activation": ly.activation.name,
-                       "weights": nw, "biases": nb, "parameters": nw + nb})  # fmt: skip
+               "biases": 0, "parameters": 0}, *table.rows]  # fmt: skip
     out: dict = {
         "format_version": saved.format_version,
         "library_version": saved.library_version,

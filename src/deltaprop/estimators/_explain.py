@@ -20,17 +20,22 @@ class ExplainMixin:
     def _explain_targets(self, y) -> Array:
         raise NotImplementedError
 
+    def _batch(self, X, y) -> tuple[Array, Array]:
+        """``X`` checked (a sparse one densified) and ``y`` as the network's targets."""
+        X = self._check_X(X)
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        T = self._explain_targets(y)
+        if T.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {T.shape[0]}")
+        return X, T
+
     def explain(self, X: ArrayLike, y: ArrayLike, *, steps: int = 1) -> Trace:
         """A worked solution (:func:`deltaprop.explain`) of ``steps`` training steps of a copy of
         the fitted network on the batch ``(X, y)``, with this model's solver, learning rate and
         loss. The trace leaves out the ``alpha`` penalty; ``"lbfgs"`` is traced as plain gradient
         descent."""
-        X = self._check_X(X)
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        target = self._explain_targets(y)
-        if target.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {target.shape[0]}")
+        X, target = self._batch(X, y)
         opt = self._optimizer if "_optimizer" in vars(self) else self._explain_optimizer()
         _, _, loss, _ = self._output()
         return explain(
@@ -49,12 +54,7 @@ class ExplainMixin:
         written to ``path`` if given, returned as HTML."""
         from ..report import report
 
-        X = self._check_X(X)
-        if hasattr(X, "toarray"):
-            X = X.toarray()
-        T = self._explain_targets(y)
-        if T.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {T.shape[0]}")
+        X, T = self._batch(X, y)
         _, _, loss, _ = self._output()
         settings = {k: v for k, v in self.get_params().items() if v is not None}
         classes = list(vars(self).get("classes_", [])) or None

@@ -128,18 +128,18 @@ def _curves(h: History, network: Network) -> str:
         acc += [Series("validation", e, h.val_accuracy)] if h.val_accuracy else []
         charts.append(line_chart(acc, "Accuracy per epoch", "epoch", "accuracy", log=False))
     names = [f"layer {k}" for k in range(1, network.n_layers + 1)]
-    for key, title in (("layer_grad_norms", "Gradient norm per layer ‖∂E/∂θˡ‖"),
-                       ("layer_delta_norms", "Delta norm per layer ‖δˡ‖")):  # fmt: skip
+    per_layer_records = (  # (record, title, y label, log scale): norms on a log scale
+        ("layer_grad_norms", "Gradient norm per layer ‖∂E/∂θˡ‖", "norm", True),
+        ("layer_delta_norms", "Delta norm per layer ‖δˡ‖", "norm", True),
+        ("layer_saturation", "Saturated units per layer (share)", "share", False),
+        ("layer_dead", "Dead units per layer (share)", "share", False),
+    )
+    for key, title, label, log in per_layer_records:
         rows = getattr(h, key)
-        if rows and all(v > 0 for r in rows for v in r):
+        shown = all(v > 0 for r in rows for v in r) if log else any(v > 0 for r in rows for v in r)
+        if rows and shown:
             per_layer = [Series(n, e, [r[k] for r in rows]) for k, n in enumerate(names)]
-            charts.append(line_chart(per_layer, title, "epoch", "norm", log=True))
-    for key, title in (("layer_saturation", "Saturated units per layer (share)"),
-                       ("layer_dead", "Dead units per layer (share)")):  # fmt: skip
-        rows = getattr(h, key)
-        if rows and any(v > 0 for r in rows for v in r):
-            per_layer = [Series(n, e, [r[k] for r in rows]) for k, n in enumerate(names)]
-            charts.append(line_chart(per_layer, title, "epoch", "share", log=False))
+            charts.append(line_chart(per_layer, title, "epoch", label, log=log))
     if h.layer_grad_norms and all(v > 0 for v in h.layer_grad_norms[-1]):
         title = "Gradient norm per layer, last epoch"
         charts.append(bar_chart(names, h.layer_grad_norms[-1], title, "‖∂E/∂θˡ‖"))

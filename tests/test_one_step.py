@@ -151,3 +151,18 @@ def test_bad_trace_steps_are_refused(bad):
     net, x, t = _problem("float64")
     with pytest.raises((TypeError, ValueError), match="trace_steps"):
         net.fit(x, t, epochs=1, trace_steps=bad)
+
+
+def test_the_old_trace_step_still_works_and_says_what_replaces_it():
+    from deltaprop.losses import get_loss
+    from deltaprop.trace import trace_step
+
+    net = dp.Network.from_weights([[[0.4]], [[0.3]]], [[0.1], [0.2]], ["sigmoid", "identity"])
+    opt = dp.get_optimizer("sgd", learning_rate=0.1)
+    with pytest.warns(DeprecationWarning, match="record_step"):
+        st = trace_step(net, np.array([[0.5]]), np.array([[0.6]]), get_loss("squared_error"),
+                        opt, opt.init(net.params()))  # fmt: skip
+    # the tutorial's step (seed 001): ∂E/∂w1 = −0.00835, ∂E/∂w2 = −0.1308
+    np.testing.assert_allclose([st.dW[0][0, 0], st.dW[1][0, 0]], [-0.0083483, -0.1307818],
+                               atol=5e-7)  # fmt: skip
+    np.testing.assert_array_equal(st.W_after[1], net.layers[1].W)  # trained in place

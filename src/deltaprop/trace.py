@@ -284,6 +284,29 @@ def record_step(
     return result, trace
 
 
+def trace_step(
+    network: Network, x: Array, t: Array, loss: Loss, optimizer: Optimizer, state: State,
+    step: int = 1,
+) -> StepTrace:  # fmt: skip
+    """Deprecated: :func:`record_step` of a :class:`~deltaprop.step.TrainingStep`. Trains
+    ``network`` one step on ``(x, t)`` in place (``state`` updated in place) and records it."""
+    import warnings
+
+    warnings.warn(
+        "trace_step is deprecated: use record_step(TrainingStep(network, loss, optimizer, "
+        "state), workspace) (deltaprop.trace), which runs training's own step",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    x = network.check_input(x)
+    t = network.check_target(t, x.shape[0])
+    ws = network.workspace(x.shape[0], keep_all=True)
+    np.copyto(ws.x, x)
+    np.copyto(ws.t, t)
+    training = TrainingStep(network, loss, optimizer, state, targets_normalised(t))
+    return record_step(training, ws, number=step)[1]
+
+
 def optimizer_settings(optimizer: Optimizer) -> dict[str, float | bool]:
     """The optimizer's numeric settings (``hyperparameters()`` also lists slots and formula)."""
     return {

@@ -144,3 +144,59 @@ def test_targets_normalised_is_true_or_unknown():
     assert targets_normalised(np.array([[0.25, 0.75], [0.5, 0.5]])) is True
     assert targets_normalised(np.array([[0.25, 0.75], [0.5, 0.4]])) is None
     assert targets_normalised(np.array([[1.0, 1e-12]])) is None  # only exact sums count
+
+
+def test_without_lambda_neither_the_error_nor_the_gradient_is_penalised():
+    """``l2`` defaults to 0 in both ``__call__`` and ``gradients``."""
+    net, x, t, _ = _problem(seed=2)
+    data, _, _, grads = _torch_error(net, x, t, None, 0.0)
+    before = net.get_weights()
+    step, ws = _ready(net.copy(), x, t)
+    result = step.gradients(ws)
+    assert result.penalty == 0.0 and result.loss == pytest.approx(data, rel=1e-13)
+    for k, g in ws.grads_by_name.items():
+        np.testing.assert_allclose(g, grads[k], rtol=1e-11, atol=1e-14, err_msg=k)
+    step, ws = _ready(net, x, t, dp.get_optimizer("sgd", learning_rate=LR))
+    assert step(ws).penalty == 0.0
+    for k, v in net.params().items():
+        np.testing.assert_allclose(v, before[k] - LR * grads[k], rtol=1e-12, atol=1e-14)
+
+
+def test_huge_weights_without_lambda_give_a_finite_error():
+    """‖W‖² of weights near 1e200 overflows to ∞, and 0·∞ is NaN: with λ = 0 the penalty must not
+    be computed at all, or a finite error would read as a diverged one."""
+    W1 = np.array([[1e200, -1e200], [2.0, 1.0]])
+    net = dp.Network.from_weights([W1, [[0.5, -0.5]]], [[0.0, 0.0], [0.1]], ["tanh", "identity"])
+    x, t = np.array([[1.0, 0.5]]), np.array([[0.25]])
+    step, ws = _ready(net, x, t, dp.get_optimizer("sgd", learning_rate=LR))
+    with np.errstate(over="ignore"):
+        result = step(ws)
+    o = 0.5 * np.tanh(0.5e200) - 0.5 * np.tanh(2.5) + 0.1
+    assert result.finite and result.penalty == 0.0
+    assert result.data_loss == pytest.approx(0.5 * (o - 0.25) ** 2, rel=1e-14)
+
+
+def test_a_check_of_the_targets_made_once_is_not_repeated_per_batch(monkeypatch):
+    """Softmax + cross-entropy: ``target_rows_sum_to_one=True`` (fit checked every target once)
+    spares the backward pass its own check of the batch; without it, each batch checks."""
+    import deltaprop.losses as losses
+
+    calls = []
+    real = losses.rows_sum_to_one
+
+    def counting(t, exact=False):
+        calls.append(t.shape)
+        return real(t, exact)
+
+    monkeypatch.setattr(losses, "rows_sum_to_one", counting)
+    rng = np.random.default_rng(4)
+    net = dp.Network.from_sizes([3, 4, 3], ["tanh", "softmax"], seed=4)
+    x, t = rng.normal(size=(6, 3)), np.eye(3)[rng.integers(0, 3, 6)]
+    for told, checks in [(True, 0), (None, 1)]:
+        calls.clear()
+        step = TrainingStep(net, "cross_entropy", target_rows_sum_to_one=told)
+        ws = net.workspace(6)
+        ws.x[...], ws.t[...] = x, t
+        step.gradients(ws)
+        assert len(calls) == checks, told
+        np.testing.assert_allclose(ws.gradients.deltas[-1], net.predict(x) - t, rtol=1e-13)

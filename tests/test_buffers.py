@@ -145,3 +145,19 @@ def test_workspace_holds_the_batch_and_both_passes():
     kept = workspace(layers, 6, np.dtype(np.float64), keep_all=True)
     assert kept.keep_all is True and kept.gradients.back is not None
     assert kept.forward.a[1] is not kept.forward.z[0]
+
+
+def test_forward_buffers_share_by_default():
+    fp = forward_buffers(_layers(), np.zeros((2, 2)))
+    assert fp.a[1] is fp.z[0]  # keep_all defaults to False: the training loop's layout
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_gradient_buffer_has_the_dtype_asked_for(dtype):
+    """float32 training must not compute its deltas, the mean row or the gradients in float64."""
+    for g in (
+        gradient_buffers(_layers(), 3, np.dtype(dtype)),
+        workspace(_layers(), 3, np.dtype(dtype)).gradients,
+    ):
+        arrays = [g.flat, g.mean, *g.deltas, *g.scaled, *(b for b in g.back or [] if b is not None)]
+        assert {a.dtype for a in arrays} == {np.dtype(dtype)}

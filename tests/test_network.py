@@ -1,0 +1,117 @@
+"""Network's bookkeeping: θ as one live vector, rebuilt exactly when a layer's arrays were cut
+from it; workspaces made once per batch size; copies in the dtype asked for.
+
+The oracle is the documented contract, written out: θ = ``W1ᵀ, b1, W2ᵀ, …`` of the layers'
+current values, and writing into θ changes the parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import deltaprop as dp
+
+
+def _theta(net):
+    """θ from the layers' current arrays, in the documented layout."""
+    parts = []
+    for layer in net.layers:
+        parts.append(np.asarray(layer.W).T.ravel())
+        if layer.b is not None:
+            parts.append(np.asarray(layer.b))
+    return np.concatenate(parts)
+
+
+def _net(bias=True, dtype=np.float64):
+    return dp.Network.from_sizes([3, 4, 2], ["sigmoid", "identity"], bias=bias, seed=0,
+                                 dtype=dtype)  # fmt: skip
+
+
+def _is_live(net, flat):
+    for layer in net.layers:
+        assert layer.W.base is flat and (layer.b is None or layer.b.base is flat)
+    flat[0] += 1.0
+    assert net.layers[0].W[0, 0] == flat[0]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_flat_params_is_one_vector_kept_while_the_layers_hold_its_views(bias):
+    net = _net(bias)
+    flat = net.flat_params()
+    assert net.flat_params() is flat  # nothing changed: no rebuild
+    np.testing.assert_array_equal(flat, _theta(net))
+    _is_live(net, flat)
+    assert net.flat_params() is flat
+
+
+def test_flat_params_rebuilds_after_a_weight_matrix_is_replaced():
+    net = _net()
+    old = net.flat_params()
+    net.layers[1].W = np.full((2, 4), 0.5)  # a new array; b2 still a view of θ
+    flat = net.flat_params()
+    assert flat is not old
+    np.testing.assert_array_equal(flat, _theta(net))
+    assert np.all(flat[16:24] == 0.5)  # W2ᵀ follows W1ᵀ (12) and b1 (4)
+    _is_live(net, flat)
+
+
+def test_flat_params_rebuilds_after_a_bias_is_replaced():
+    net = _net()
+    old = net.flat_params()
+    net.layers[0].b = np.array([1.0, 2.0, 3.0, 4.0])  # W1 still a view of θ
+    flat = net.flat_params()
+    assert flat is not old
+    np.testing.assert_array_equal(flat[12:16], [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(flat, _theta(net))
+    _is_live(net, flat)
+
+
+def test_flat_params_of_a_deep_copy_is_the_copy_s_own_vector():
+    net = _net()
+    twin = copy.deepcopy(net)  # deepcopy cuts the views from the vector
+    flat = twin.flat_params()
+    np.testing.assert_array_equal(flat, _theta(net))
+    _is_live(twin, flat)
+    assert net.layers[0].W[0, 0] != twin.layers[0].W[0, 0]  # the original is untouched
+
+
+def test_workspace_is_made_once_per_batch_size_and_layout():
+    net = _net()
+    ws = net.workspace(4)
+    assert net.workspace(4) is ws
+    assert ws.keep_all is False and ws.forward.a[1] is ws.forward.z[0]  # sigmoid: a over z
+    kept = net.workspace(4, keep_all=True)
+    assert kept is not ws and kept.keep_all and net.workspace(4, keep_all=True) is kept
+    assert net.workspace(5) is not ws and net.workspace(5).n == 5
+
+
+def test_workspace_is_remade_when_the_first_layer_changes_shape():
+    net = _net()
+    ws = net.workspace(2)
+    net.layers[0].W = np.ones((4, 5))  # five inputs now
+    again = net.workspace(2)
+    assert again is not ws and again.x.shape == (2, 5)
+    assert again.gradients.weights[0].shape == (4, 5)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize(("src", "dst"), [(np.float64, np.float32), (np.float32, np.float64)])
+def test_astype_and_copy_keep_every_value_in_the_new_dtype(bias, src, dst):
+    net = _net(bias, src)
+    other = net.astype(dst)
+    assert other.dtype == np.dtype(dst)
+    for a, b in zip(net.layers, other.layers, strict=True):
+        assert b.W.dtype == np.dtype(dst)
+        np.testing.assert_array_equal(b.W, a.W.astype(dst))
+        assert (b.b is None) == (not bias)
+        if bias:
+            assert b.b.dtype == np.dtype(dst)
+            np.testing.assert_array_equal(b.b, a.b.astype(dst))
+    twin = net.copy()
+    assert twin.dtype == np.dtype(src)
+    np.testing.assert_array_equal(twin.flat_params(), net.flat_params())
+    twin.flat_params()[0] += 1.0
+    assert twin.flat_params()[0] != net.flat_params()[0]

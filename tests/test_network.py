@@ -115,3 +115,19 @@ def test_astype_and_copy_keep_every_value_in_the_new_dtype(bias, src, dst):
     np.testing.assert_array_equal(twin.flat_params(), net.flat_params())
     twin.flat_params()[0] += 1.0
     assert twin.flat_params()[0] != net.flat_params()[0]
+
+
+def test_repr_names_sizes_activations_and_dtype():
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "softmax"], seed=0, dtype=np.float32)
+    assert repr(net) == "Network(sizes=[3, 4, 2], activations=[tanh, softmax], dtype=float32)"
+
+
+def test_workspace_of_a_float32_network_is_float32():
+    ws = _net(dtype=np.float32).workspace(3)
+    arrays = [ws.x, ws.t, ws.flat_grads, ws.gradients.mean, *ws.gradients.deltas, *ws.forward.z]
+    assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
+
+
+def test_from_sizes_defaults_to_sigmoid_layers():
+    net = dp.Network.from_sizes([2, 3, 1], seed=0)
+    assert [layer.activation.name for layer in net.layers] == ["sigmoid", "sigmoid"]

@@ -131,3 +131,22 @@ def test_workspace_of_a_float32_network_is_float32():
 def test_from_sizes_defaults_to_sigmoid_layers():
     net = dp.Network.from_sizes([2, 3, 1], seed=0)
     assert [layer.activation.name for layer in net.layers] == ["sigmoid", "sigmoid"]
+
+
+@pytest.mark.parametrize(("act", "limit"), [("relu", "he"), ("elu", "he"), ("tanh", "glorot")])
+def test_from_sizes_draws_the_default_initialiser_of_the_activation(act, limit):
+    """He uniform (``r = √(6/fan_in)``) for the ReLU family, Glorot uniform
+    (``r = √(6/(fan_in + fan_out))``) otherwise; biases start at zero. Redrawn here by hand."""
+    net = dp.Network.from_sizes([5, 3], act, seed=11)
+    r = np.sqrt(6 / 5) if limit == "he" else np.sqrt(6 / (5 + 3))
+    want = np.random.default_rng(11).uniform(-r, r, size=(3, 5))
+    np.testing.assert_array_equal(net.layers[0].W, want)
+    np.testing.assert_array_equal(net.layers[0].b, np.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["bias", "init", "activations"])
+def test_from_sizes_names_the_per_layer_argument_of_the_wrong_length(name):
+    value = {"bias": [True], "init": ["zeros"], "activations": ["tanh"]}[name]
+    with pytest.raises(ValueError) as err:
+        dp.Network.from_sizes([2, 3, 1], **{name: value})
+    assert str(err.value) == f"{name} has 1 entries, expected one per layer (2)"

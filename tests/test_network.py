@@ -150,3 +150,17 @@ def test_from_sizes_names_the_per_layer_argument_of_the_wrong_length(name):
     with pytest.raises(ValueError) as err:
         dp.Network.from_sizes([2, 3, 1], **{name: value})
     assert str(err.value) == f"{name} has 1 entries, expected one per layer (2)"
+
+
+def test_gradients_pass_use_shortcut_on():
+    """Sigmoid + log loss at ``z = 40``: ``o`` rounds to 1, so the general chain rule
+    ``∂J/∂o · σ′(z) = (o − t)/(c(1 − c)) · o(1 − o)`` (``c`` = o clipped to 1 − ε) is 0, while the
+    shortcut ``o − t`` is 1. ``use_shortcut=False`` must reach the backward pass."""
+    net = dp.Network.from_weights([[[1.0]]], [[0.0]], "sigmoid")
+    x, t = np.array([[40.0]]), np.array([[0.0]])
+    o = 1 / (1 + np.exp(-40.0))
+    assert o == 1.0
+    c = 1 - np.finfo(np.float64).eps
+    general = (o - 0.0) / (c * (1 - c)) * (o * (1 - o))
+    assert net.gradients(x, t, "log_loss").deltas[-1][0, 0] == o - 0.0
+    assert net.gradients(x, t, "log_loss", use_shortcut=False).deltas[-1][0, 0] == general == 0.0

@@ -164,3 +164,12 @@ def test_gradients_pass_use_shortcut_on():
     general = (o - 0.0) / (c * (1 - c)) * (o * (1 - o))
     assert net.gradients(x, t, "log_loss").deltas[-1][0, 0] == o - 0.0
     assert net.gradients(x, t, "log_loss", use_shortcut=False).deltas[-1][0, 0] == general == 0.0
+
+
+def test_from_weights_takes_a_bias_written_as_a_row_or_a_column():
+    """``bˡ`` given as ``[[b₁, b₂]]`` or ``[[b₁], [b₂]]`` is the vector ``(b₁, b₂)``."""
+    W = [[1.0, 0.0], [0.0, 1.0]]
+    for b in ([[0.5, -0.5]], [[0.5], [-0.5]]):
+        net = dp.Network.from_weights([W], [b], "identity")
+        np.testing.assert_array_equal(net.layers[0].b, [0.5, -0.5])
+        np.testing.assert_array_equal(net.predict([[1.0, 2.0]]), [[1.5, 1.5]])

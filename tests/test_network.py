@@ -173,3 +173,17 @@ def test_from_weights_takes_a_bias_written_as_a_row_or_a_column():
         net = dp.Network.from_weights([W], [b], "identity")
         np.testing.assert_array_equal(net.layers[0].b, [0.5, -0.5])
         np.testing.assert_array_equal(net.predict([[1.0, 2.0]]), [[1.5, 1.5]])
+
+
+def test_check_target_reads_a_1d_target_by_the_number_of_outputs():
+    """One output: a 1-D target is a column (one value per sample). Several: it is one sample."""
+    one = dp.Network.from_sizes([2, 1], "identity", seed=0, dtype=np.float32)
+    t = one.check_target([1.0, 2.0, 3.0], 3)
+    assert t.shape == (3, 1) and t.dtype == np.float32
+    np.testing.assert_array_equal(t[:, 0], [1.0, 2.0, 3.0])
+    two = dp.Network.from_sizes([2, 2], "identity", seed=0)
+    t = two.check_target([0.25, 0.75], 1)
+    assert t.shape == (1, 2) and t.dtype == np.float64
+    with pytest.raises(ValueError) as err:
+        two.check_target([0.25, 0.75], 2)
+    assert str(err.value) == "target has shape (1, 2), expected (2, 2) to match the output"

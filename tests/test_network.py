@@ -187,3 +187,42 @@ def test_check_target_reads_a_1d_target_by_the_number_of_outputs():
     with pytest.raises(ValueError) as err:
         two.check_target([0.25, 0.75], 2)
     assert str(err.value) == "target has shape (1, 2), expected (2, 2) to match the output"
+
+
+def _overflowing():
+    """``z¹ = (10x, −10x)`` overflows to ``(∞, −∞)`` for ``x = 1e308``; ``z² = ∞ + (−∞)`` is NaN."""
+    return dp.Network.from_weights([[[10.0], [-10.0]], [[1.0, 1.0]]], [[0, 0], [0]], "identity")
+
+
+@pytest.mark.parametrize("raised", ["over", "invalid"])
+def test_predict_reports_overflow_as_one_error_whatever_the_floating_point_settings(raised):
+    """Inside ``np.errstate(...='raise')`` the overflow and the NaN it makes are still reported
+    by predict's own message, not by NumPy's FloatingPointError halfway through."""
+    x = np.array([[1e308], [1.0]] * 6)  # rows 0, 2, …, 10 overflow
+    with np.errstate(**{raised: "raise"}), pytest.raises(OverflowError) as err:
+        _overflowing().predict(x)
+    assert str(err.value) == (
+        "the network's output is not finite for 6 of 12 rows (rows 0, 2, 4, 6, 8, 10): their "
+        "inputs are too large for float64 arithmetic (it overflows near 1.8e+308); scale the inputs"
+    )
+
+
+def test_predict_lists_at_most_ten_bad_rows():
+    x = np.full((12, 1), 1e308)
+    with np.errstate(all="ignore"), pytest.raises(OverflowError) as err:
+        _overflowing().predict(x)
+    assert "for 12 of 12 rows (rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 …)" in str(err.value)
+
+
+def test_predict_names_a_bad_batch_size():
+    with pytest.raises(ValueError) as err:
+        _net().predict([[1.0, 2.0, 3.0]], batch_size=0)
+    assert str(err.value) == "Invalid batch_size: 0 (expected >= 1)"
+
+
+def test_float32_predict_computes_in_float32():
+    """predict's hidden buffers are float32 like forward's: the outputs agree bit for bit."""
+    rng = np.random.default_rng(5)
+    net = dp.Network.from_sizes([6, 16, 16, 3], "tanh", seed=5, dtype=np.float32)
+    x = rng.normal(size=(40, 6)).astype(np.float32)
+    np.testing.assert_array_equal(net.predict(x), net.forward(x).output)

@@ -8,6 +8,7 @@ current values, and writing into θ changes the parameters.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -229,3 +230,42 @@ def test_float32_predict_computes_in_float32():
     net = dp.Network.from_sizes([6, 16, 16, 3], "tanh", seed=5, dtype=np.float32)
     x = rng.normal(size=(40, 6)).astype(np.float32)
     np.testing.assert_array_equal(net.predict(x), net.forward(x).output)
+
+
+def test_predict_names_the_float32_limit_for_a_float32_network():
+    net = _overflowing().astype(np.float32)
+    with pytest.raises(OverflowError) as err:
+        net.predict(np.array([[1e38]], dtype=np.float32))
+    assert str(err.value).endswith(
+        "too large for float32 arithmetic (it overflows near 3.4e+38); scale the inputs"
+    )
+
+
+def test_backward_takes_the_shortcut_by_default():
+    """The saturated sigmoid + log loss of the test above: δ = o − t = 1 by default."""
+    net = dp.Network.from_weights([[[1.0]]], [[0.0]], "sigmoid")
+    fp = net.forward([[40.0]])
+    assert net.backward(fp, [[0.0]], "log_loss").deltas[-1][0, 0] == 1.0
+    assert net.backward(fp, [[0.0]], "log_loss", use_shortcut=False).deltas[-1][0, 0] == 0.0
+
+
+def test_backward_scale_deltas_is_deprecated_and_ignored():
+    net, x = _net(), np.ones((2, 3))
+    t = np.zeros((2, 2))
+    plain = net.backward(net.forward(x), t, "squared_error").as_dict()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.backward(net.forward(x), t, "squared_error")  # no warning without it
+        assert caught == []
+        for value in (True, False):
+            got = net.backward(net.forward(x), t, "squared_error", scale_deltas=value)
+            for k, g in got.as_dict().items():
+                np.testing.assert_array_equal(g, plain[k])
+    assert len(caught) == 2
+    for w in caught:
+        assert w.category is DeprecationWarning
+        assert str(w.message) == (
+            "backward(scale_deltas=...) is deprecated and has no effect: deltas are per sample "
+            "and the batch mean's 1/n enters the gradients"
+        )
+        assert w.filename == __file__  # stacklevel=2: the caller's line

@@ -268,4 +268,3 @@ def test_backward_scale_deltas_is_deprecated_and_ignored():
             "backward(scale_deltas=...) is deprecated and has no effect: deltas are per sample "
             "and the batch mean's 1/n enters the gradients"
         )
-        assert w.filename == __file__  # stacklevel=2: the caller's line

@@ -268,3 +268,56 @@ def test_backward_scale_deltas_is_deprecated_and_ignored():
             "backward(scale_deltas=...) is deprecated and has no effect: deltas are per sample "
             "and the batch mean's 1/n enters the gradients"
         )
+
+
+def test_fresh_gradients_keep_each_W_transposed_delta_apart():
+    """``back[l-1] = (Wˡ⁺¹)ᵀ δˡ⁺¹`` per sample, kept beside the deltas in fresh arrays."""
+    net = _net()
+    x, t = np.random.default_rng(8).normal(size=(3, 3)), np.zeros((3, 2))
+    g = net.gradients(x, t, "squared_error")
+    assert g.back is not None and g.back[-1] is None
+    np.testing.assert_allclose(g.back[0], g.deltas[1] @ net.layers[1].W, rtol=1e-13, atol=1e-15)
+    a1 = net.forward(x).a[1]
+    np.testing.assert_allclose(g.deltas[0], g.back[0] * a1 * (1 - a1), rtol=1e-13, atol=1e-15)
+
+
+def test_backward_passes_on_a_check_of_the_targets(monkeypatch):
+    import deltaprop.losses as losses
+
+    calls = []
+    real = losses.rows_sum_to_one
+    monkeypatch.setattr(losses, "rows_sum_to_one", lambda t, exact=False: calls.append(1) or
+                        real(t, exact))  # fmt: skip
+    net = dp.Network.from_sizes([3, 3], "softmax", seed=0)
+    x, t = np.ones((2, 3)), np.eye(3)[[0, 2]]
+    net.backward(net.forward(x), t, "cross_entropy", target_rows_sum_to_one=True)
+    assert calls == []
+    net.backward(net.forward(x), t, "cross_entropy")
+    assert calls == [1]
+
+
+def test_backward_into_a_workspace_scales_the_deltas_into_its_buffers():
+    """The gradients' ``Δ/n`` goes into the workspace's ``scaled``: no batch-sized array per call.
+    (One layer: the delta rule's ``f′`` of a hidden layer still takes a temporary, see
+    ``Activation.vjp``.)"""
+    import tracemalloc
+
+    net = dp.Network.from_sizes([16, 32], "identity", seed=0)
+    ws = net.workspace(256)
+    ws.x[...] = np.random.default_rng(0).normal(size=ws.x.shape)
+    ws.t[...] = 0.0
+    fp = net.forward(ws.x, ws)
+    net.backward(fp, ws.t, "squared_error", ws)  # warm-up
+    tracemalloc.start()
+    try:
+        net.backward(fp, ws.t, "squared_error", ws)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < ws.gradients.deltas[0].nbytes // 4, f"backward allocated {peak} bytes"
+
+
+def test_a_network_without_layers_is_refused_by_name():
+    with pytest.raises(ValueError) as err:
+        dp.Network([])
+    assert str(err.value) == "a network needs at least one layer"

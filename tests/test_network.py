@@ -321,3 +321,26 @@ def test_a_network_without_layers_is_refused_by_name():
     with pytest.raises(ValueError) as err:
         dp.Network([])
     assert str(err.value) == "a network needs at least one layer"
+
+
+def test_a_training_workspace_backward_allocates_no_batch_sized_array():
+    """The delta rule's (Wˡ⁺¹)ᵀ δˡ⁺¹ goes into a workspace buffer, so even an activation whose f′
+    needs its own array (sigmoid, tanh) makes no (n × units) temporary per batch."""
+    import tracemalloc
+
+    net = dp.Network.from_sizes([20, 64, 64, 3], ["sigmoid", "tanh", "softmax"], seed=0)
+    rng = np.random.default_rng(0)
+    ws = net.workspace(256)
+    ws.x[...] = rng.normal(size=(256, 20))
+    ws.t[...] = np.eye(3)[rng.integers(0, 3, 256)]
+    fp = net.forward(ws.x, ws)
+    first = [d.copy() for d in net.backward(fp, ws.t, "cross_entropy", ws).deltas]
+    tracemalloc.start()
+    g = net.backward(fp, ws.t, "cross_entropy", ws)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 256 * 64 * 8 // 2  # well under one (256 × 64) float64 array (131 kB)
+    fresh = net.gradients(ws.x, ws.t, "cross_entropy")  # and the same numbers as fresh arrays
+    for a, b, c in zip(g.deltas, fresh.deltas, first, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)

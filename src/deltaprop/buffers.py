@@ -164,6 +164,15 @@ def gradient_buffers(
     )
 
 
+def back_buffer(g: Gradients, i: int) -> Array:
+    """Where the delta rule puts ``(Wˡ⁺¹)ᵀ δˡ⁺¹`` of layer ``i`` (list index): its own array when
+    kept apart; in a training workspace the layer's scaled-delta buffer, unused until that layer's
+    gradients, so that no activation needs a temporary (else the delta itself, in place)."""
+    if g.back is not None:
+        return g.back[i]
+    return g.scaled[i] if g.scaled else g.deltas[i]
+
+
 def workspace(
     layers: Sequence[Dense], n: int, dtype: np.dtype, keep_all: bool = False
 ) -> Workspace:

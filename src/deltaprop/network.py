@@ -13,8 +13,7 @@ Notation (the tutorials'), for layers ``l = 1 … L`` and a batch of ``n`` sampl
 Each equation is written once, in :mod:`deltaprop.layers`; :meth:`Network.forward` and
 :meth:`Network.backward` run them layer by layer, into fresh arrays or into a training
 workspace's (:mod:`deltaprop.buffers`). Deltas are per sample, as the tutorials show them; the
-``1/n`` of the batch mean enters the gradients. ``backward`` overwrites, never accumulates:
-calling it twice gives the same gradients.
+``1/n`` of the batch mean enters the gradients. ``backward`` overwrites, never accumulates.
 
 Every ``Wˡ`` and ``bˡ`` is a view into one flat parameter vector θ (``Network.flat_params()``),
 in the order ``W1, b1, W2, …`` (each ``W`` stored transposed: :func:`deltaprop.buffers.flat_views`).
@@ -33,6 +32,7 @@ from .buffers import (
     ForwardPass,
     Gradients,
     Workspace,
+    back_buffer,
     forward_buffers,
     gradient_buffers,
     pack,
@@ -342,7 +342,7 @@ class Network:
             scaled = g.scaled[i] if g.scaled else delta
             eq.gradients(layer, fp.a[i], delta, g.weights[i], g.biases[i], scaled, g.mean)
             if i > 0:
-                back = g.deltas[i - 1] if g.back is None else g.back[i - 1]
+                back = back_buffer(g, i - 1)
                 below = self.layers[i - 1]
                 z, a = fp.z[i - 1], fp.a[i]
                 delta = eq.delta_rule(layer, below, z, a, delta, back, out=g.deltas[i - 1])

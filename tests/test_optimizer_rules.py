@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pytest
 import torch
 
@@ -152,3 +153,44 @@ def test_the_edges_of_each_range_are_accepted(make):
 )
 def test_sgd_formula_follows_its_settings(settings, formula):
     assert dp.SGD(0.1, **settings).formula == formula
+
+
+class _CountingNamespace:
+    """An array namespace whose ``sqrt`` is NumPy's, counted."""
+
+    def __init__(self) -> None:
+        self.sqrt_calls = 0
+
+    def sqrt(self, x):
+        self.sqrt_calls += 1
+        return np.sqrt(x)
+
+
+class _OtherArray(np.ndarray):
+    """An array that names its own namespace (``__array_namespace__``), as Array API arrays do."""
+
+    namespace: _CountingNamespace | None = None
+
+    def __array_namespace__(self, api_version=None):
+        return _OtherArray.namespace
+
+
+@pytest.mark.parametrize(
+    "make",
+    [dp.Adam, dp.AdamW, dp.Adagrad, dp.Adadelta, lambda: dp.RMSProp(centered=True)],
+    ids=["adam", "adamw", "adagrad", "adadelta", "rmsprop"],
+)
+def test_the_rules_take_sqrt_from_the_arrays_namespace(make, monkeypatch):
+    """The rules are written for any Array API library: the root comes from θ's namespace."""
+    monkeypatch.setattr(_OtherArray, "namespace", _CountingNamespace())
+    rng = np.random.default_rng(3)
+    theta, g = rng.normal(size=5), rng.normal(size=5)
+    opt = make()
+    plain = {s: np.full(5, 0.5) for s in opt.slots}
+    other = {s: a.copy().view(_OtherArray) for s, a in plain.items()}
+    p_plain, p_other = theta.copy(), theta.copy().view(_OtherArray)
+    opt.reference(p_plain, g, plain, 2)
+    opt.reference(p_other, g.view(_OtherArray), other, 2)
+    assert _OtherArray.namespace.sqrt_calls >= 1
+    np.testing.assert_array_equal(np.asarray(p_other), p_plain)
+    assert not np.array_equal(p_plain, theta)

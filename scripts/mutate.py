@@ -25,6 +25,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA_DIRS = ("examples", "docs")  # the worked examples and guides some tests read
 
 
 def _toml_value(value) -> str:
@@ -42,7 +43,8 @@ def _label(module: str) -> str:
 
 
 def _scratch_copy(module: str, tests: list[str], config: dict) -> Path:
-    """``build/mutate/<module>``: src/ and tests/, and a pyproject.toml naming the one module."""
+    """``build/mutate/<module>``: src/, tests/ and examples/, and a pyproject.toml naming the one
+    module."""
     work = ROOT / "build" / "mutate" / _label(module)
     if work.exists():
         shutil.rmtree(work)
@@ -50,8 +52,11 @@ def _scratch_copy(module: str, tests: list[str], config: dict) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".hypothesis")
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    for data in DATA_DIRS:  # files the tests read beside src/ and tests/
+        shutil.copytree(ROOT / data, work / data, ignore=ignore)
     mutmut = {
         **config["tool"].get("mutmut", {}),
+        "also_copy": list(DATA_DIRS),
         "source_paths": ["src"],
         "only_mutate": [module],
         "pytest_add_cli_args_test_selection": tests,
@@ -88,6 +93,11 @@ def mutate(module: str, tests: list[str], config: dict, jobs: int) -> dict:
     _mutmut(work, "run", "--max-children", str(jobs))
     _mutmut(work, "export-cicd-stats", capture=True)
     stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+    checked = sum(stats[k] for k in ("killed", "survived", "no_tests", "timeout", "suspicious"))
+    if stats["total"] and not checked:
+        # mutmut stops before any mutant when the clean tests fail in its copy (say a data file
+        # the tests read was not copied); its message is above. Never report that as a score.
+        raise SystemExit(f"{module}: mutmut checked none of {stats['total']} mutants (see above)")
     listed = _mutmut(work, "results", capture=True)
     survivors = re.findall(r"^\s*(\S+): (survived|no tests|timeout|suspicious)", listed, re.M)
     report = [

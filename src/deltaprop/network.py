@@ -71,9 +71,9 @@ class Network:
                 )
             if layer.b is not None and layer.b.shape != (layer.units,):
                 raise ValueError(f"b{i} must have shape ({layer.units},), got {layer.b.shape}")
-            layer.W = np.ascontiguousarray(layer.W, dtype=dt)
-            if layer.b is not None:
-                layer.b = np.ascontiguousarray(layer.b, dtype=dt)
+            with np.errstate(over="ignore"):  # a value past the dtype's range: refused below
+                layer.W = np.ascontiguousarray(layer.W, dtype=dt)
+                layer.b = None if layer.b is None else np.ascontiguousarray(layer.b, dtype=dt)
             if not np.isfinite(layer.W).all() or (
                 layer.b is not None and not np.isfinite(layer.b).all()
             ):
@@ -81,8 +81,8 @@ class Network:
         self.layers: list[Dense] = layers
         self.dtype: np.dtype = dt
         self._workspaces: dict[tuple[int, bool], Workspace] = {}
-        self._flat: Array = np.empty(0, dtype=dt)
-        self._views: list[tuple[Array, Array | None]] = []
+        self._flat: Array  # θ, and the (W, b) views of it the layers hold: set by _pack
+        self._views: list[tuple[Array, Array | None]]
         self._pack()
 
     # --- the flat parameter vector -----------------------------------------------------------

@@ -122,6 +122,41 @@ def test_forward_and_derivative_without_out_leave_z_and_a_alone():
     np.testing.assert_allclose(d, _sigma(kept) * (1 - _sigma(kept)), rtol=1e-14)
 
 
+def test_derivative_writes_into_the_buffer_it_is_given():
+    z = np.array([[-1.0, 0.5, 3.0]])
+    tanh = dp.get_activation("tanh")
+    a = np.tanh(z)
+    out = np.full_like(z, np.nan)
+    assert tanh.derivative(z, a, out=out) is out
+    np.testing.assert_allclose(out, 1 - a * a, rtol=1e-15)
+
+
+def _cube_with_its_own_vjp_and_jacobian():
+    """f(z) = z³ declared with ``vjp_fn`` and ``jacobian_fn`` that read z (f′ = 3z²), as the
+    documented signatures (z, a, grad_a, out) and (z, a) allow."""
+
+    def vjp(z, a, grad_a, out):
+        np.multiply(3 * z * z, grad_a, out=out)
+        return out
+
+    def jacobian(z, a):
+        return (3 * z * z)[:, :, None] * np.eye(z.shape[1])
+
+    return dp.Activation(
+        "cube", lambda z, out: np.power(z, 3, out=out), None, "z³", "3z²", elementwise=False,
+        vjp_fn=vjp, jacobian_fn=jacobian,
+    )  # fmt: skip
+
+
+def test_a_declared_vjp_and_jacobian_are_given_z():
+    cube = _cube_with_its_own_vjp_and_jacobian()
+    z = np.array([[-2.0, 0.5, 1.0]])
+    a = z**3
+    g = np.array([[1.0, -2.0, 0.5]])
+    np.testing.assert_array_equal(cube.vjp(z, a, g), [[12.0, -1.5, 1.5]])  # 3z²·g
+    np.testing.assert_array_equal(cube.jacobian(z, a)[0], np.diag([12.0, 0.75, 3.0]))
+
+
 def test_derivative_of_softmax_is_refused_with_the_whole_message():
     message = "activation 'softmax' has no element-wise derivative; use vjp"
     z = np.zeros((1, 3))

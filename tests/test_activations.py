@@ -7,6 +7,7 @@ and every rendered formula is written out by hand.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -367,3 +368,51 @@ def test_a_registered_activation_without_notation_is_written_as_its_name_applied
     act = dp.register_activation("squared", _square, _square_prime)
     assert _texts(act.notation.value_at(Z, 0.5)) == ("squared(z₁⁽²⁾)", "squared(0.5000)")
     assert act.notation.derivative_at(0.5, 0.25) == (None, None, "")
+
+
+# --- the kernels --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_derivative_is_written_into_out_in_the_batch_dtype(dtype):
+    """ReLU′ = 1 where z > 0, else 0 (0 at the kink), as numbers of z's dtype, into ``out``."""
+    z = np.array([[-2.0, 0.0, 1e-30, 3.0]], dtype=dtype)
+    relu = dp.get_activation("relu")
+    a = np.maximum(z, 0)
+    d = relu.derivative(z, a)
+    assert d.dtype == dtype
+    np.testing.assert_array_equal(d, [[0.0, 0.0, 1.0, 1.0]])
+    out = np.full_like(z, np.nan)
+    assert relu.derivative(z, a, out=out) is out
+    np.testing.assert_array_equal(out, [[0.0, 0.0, 1.0, 1.0]])
+
+
+def test_elu_keeps_the_sign_of_a_zero_as_expm1_does():
+    """ELU(±0.0) = ±0.0: the definition (z for z > 0, eᶻ − 1 otherwise) written with Python's
+    ``math.expm1``, whose e^(−0) − 1 is −0.0 in IEEE arithmetic (torch's ELU gives −0.0 too);
+    f′(±0) = 1 (from the output: min(a + 1, 1))."""
+    z = np.array([[0.0, -0.0, -1e-300, 1e-300, -0.5]])
+    elu = dp.get_activation("elu")
+    a = elu.forward(z)
+    ref = np.array([[v if v > 0 else math.expm1(v) for v in z[0]]])
+    np.testing.assert_array_equal(np.signbit(a), [[False, True, True, False, True]])
+    np.testing.assert_array_equal(np.signbit(a), np.signbit(ref))
+    np.testing.assert_allclose(a, ref, rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(elu.derivative(z, a)[0, :4], [1.0, 1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_jacobian_is_a_i_times_delta_ij_minus_a_j_in_the_batch_dtype(dtype):
+    """J[n, i, j] = aᵢ(δᵢⱼ − aⱼ), written out entry by entry for two rows of three."""
+    z = np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 1.0]], dtype=dtype)
+    softmax = dp.get_activation("softmax")
+    a = softmax.forward(z)
+    J = softmax.jacobian(z, a)
+    assert J.shape == (2, 3, 3) and J.dtype == dtype
+    a64 = a.astype(np.float64)
+    expected = np.array(
+        [[[a64[n, i] * ((i == j) - a64[n, j]) for j in range(3)] for i in range(3)]
+         for n in range(2)]
+    )  # fmt: skip
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(J, expected, rtol=0, atol=4 * eps)  # a few roundings of a ≤ 1

@@ -121,9 +121,11 @@ LEAKY_RELU = Activation(
 
 def _elu(z, out):
     # f(z) = z for z > 0, eᶻ − 1 otherwise (α = 1); expm1 of min(z, 0) never overflows.
+    # z ≥ 0 takes z: both pieces give 0 at 0, but z keeps the sign of −0.0, as expm1(−0.0) and
+    # torch do (min(−0.0, 0) is +0.0, which gave ELU(−0.0) = +0.0).
     # The result is assembled in a temporary before it is written: out may be z itself (the
     # training loop's buffers), and writing eᶻ − 1 over z first would lose the positive z.
-    out[...] = np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
+    out[...] = np.where(z >= 0, z, np.expm1(np.minimum(z, 0)))
     return out
 
 

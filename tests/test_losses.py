@@ -7,7 +7,8 @@
 - the clipping of outputs before a logarithm: to the dtype's ε (float32 too), to 1e-15 for
   integer outputs, ε looked up once per dtype;
 - pickling: a registered loss as its name, any other field by field;
-- ``register_loss``'s defaults and arguments, ``get_loss``'s aliases and its whole message;
+- ``register_loss``'s defaults and arguments, ``get_loss``'s aliases, a name with capitals, and
+  its whole message;
 - ``output_delta``'s default shortcut and the targets' row check (when it runs, when it is
   skipped), ``rows_sum_to_one``'s tolerance, exact form and empty batch.
 """
@@ -329,6 +330,19 @@ def test_register_loss_takes_a_ready_loss():
     custom = Loss("abs_error", _abs_error, _abs_error_grad, "Σ|o − t|", "sign(o − t)")
     assert register_loss(custom) is custom
     assert get_loss("abs_error") is custom and get_loss("ABS_ERROR") is custom
+
+
+def test_a_loss_registered_with_capitals_is_found_by_its_name():
+    """register_loss: "the name can then be used anywhere a loss name is accepted" — get_loss
+    lower-cased every name, so "Huber" was refused ("unknown loss 'Huber'; expected one of
+    Huber, …"); in lower case it is still found, and a built-in in any case."""
+    huber = register_loss("Huber", _abs_error, lambda o, t: np.sign(o - t))
+    assert get_loss("Huber") is huber
+    assert get_loss("MSE") is MSE
+    net = dp.Network.from_weights([[[0.5, -1.0]]], [[0.0]], "identity")
+    grads = net.gradients(np.array([[1.0, 1.0]]), np.array([[0.0]]), "Huber")
+    # o = 0.5 − 1 = −0.5, t = 0: ∂J/∂o = sign(−0.5) = −1, δ = −1 (identity), ∂J/∂W = δ·x
+    np.testing.assert_array_equal(grads.weights[0], [[-1.0, -1.0]])
 
 
 def test_register_loss_refuses_non_callables_with_its_whole_message():

@@ -308,11 +308,16 @@ _ALIASES = {
 
 
 def get_loss(name: str | Loss) -> Loss:
-    """Look a loss up by name, or pass a :class:`Loss` through."""
+    """Look a loss up by name, or pass a :class:`Loss` through.
+
+    A name is found as it was registered (a user's may have capitals), else in lower case or as
+    an alias (``bce``, ``mean_squared_error``, …)."""
     if isinstance(name, Loss):
         return name
     if not isinstance(name, str):
         raise TypeError(f"loss must be a name (str), got {type(name).__name__}")
+    if name in LOSSES:
+        return LOSSES[name]
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(sorted(LOSSES))}")

@@ -45,6 +45,33 @@ def test_registered_activation_keeps_the_formulas_and_label_it_is_given():
     assert (act.formula, act.derivative_formula, act.label) == ("z²", "2z", "sq")
 
 
+def test_a_registered_name_with_capitals_is_found_as_given_and_saves_and_loads(tmp_path):
+    """``"Squared"`` is looked up as registered (lower-casing it first refused it by its own
+    name), and a network that uses it round-trips through a model file."""
+    act = dp.register_activation("Squared", _square, _square_prime)
+    assert dp.get_activation("Squared") is act
+    assert "Squared" in dp.available_activations()
+    net = dp.Network.from_weights([np.array([[2.0]])], [np.array([0.5])], ["Squared"])
+    dp.save(tmp_path / "m.deltaprop", net)
+    loaded = dp.load(tmp_path / "m.deltaprop").network
+    assert loaded.predict(np.array([[1.0]]))[0, 0] == 6.25  # (2·1 + 0.5)²
+
+
+def test_registered_activation_can_declare_saturation_and_dead_units():
+    """``max_derivative`` and ``can_die`` reach the diagnostics: a hard sigmoid-like clip with
+    |f′| ≤ ½ saturates where f′ < 1 % · ½, and a ReLU-like unit is dead where f′ = 0."""
+    clip = dp.register_activation(
+        "clip01", lambda z: np.clip(0.5 * z, 0, 1), lambda z, a: 0.5 * ((z > 0) & (z < 2)),
+        max_derivative=0.5, can_die=True,
+    )
+    z = np.array([[-1.0, 1.0, 3.0]])
+    a = clip.forward(z)
+    assert clip.saturated(z, a).tolist() == [[True, False, True]]
+    assert clip.inactive(z, a).tolist() == [[True, False, True]]
+    plain = dp.register_activation("clip02", lambda z: z, lambda z, a: np.ones_like(z))
+    assert plain.saturated(z, z) is None and plain.inactive(z, z) is None
+
+
 def test_register_activation_messages_are_whole():
     callables = re.escape("function and derivative must be callables") + "$"
     with pytest.raises(TypeError, match=callables):

@@ -48,6 +48,8 @@ def register_activation(
     onnx_float64: OnnxGraph | None = None,
     torch: Callable[[Any], Any] | None = None,
     label: str = "",
+    max_derivative: float | None = None,
+    can_die: bool = False,
 ) -> Activation:
     """Register a user-defined element-wise activation, or a ready :class:`Activation`.
 
@@ -55,7 +57,9 @@ def register_activation(
     not support ``out=``). The name can then be used anywhere an activation name is accepted.
     ``notation`` gives its formulas to worked solutions (default: ``name(z)``, and ``f′`` as its
     number), ``onnx`` and ``torch`` its equivalents for :func:`deltaprop.export.to_onnx` and
-    :func:`~deltaprop.export.to_torch` (see :class:`Activation`).
+    :func:`~deltaprop.export.to_torch` (see :class:`Activation`). ``max_derivative`` (the largest
+    ``|f′|`` of an activation that saturates) and ``can_die`` (``f′`` is exactly 0 on a half-line)
+    let diagnostics report its saturated and dead units.
     """
     if isinstance(name, Activation):
         _REGISTRY[name.name] = name
@@ -85,17 +89,24 @@ def register_activation(
         onnx_float64=onnx_float64,
         torch=torch,
         label=label,
+        max_derivative=max_derivative,
+        can_die=can_die,
     )
     _REGISTRY[name] = act
     return act
 
 
 def get_activation(name: str | Activation) -> Activation:
-    """Look an activation up by name (``"relu"``, ``"sigmoid"``, ...) or pass one through."""
+    """Look an activation up by name (``"relu"``, ``"sigmoid"``, ...) or pass one through.
+
+    A name is found as it was registered (a user's may have capitals), else in lower case or as
+    an alias (``linear``, ``logistic``, ``none``)."""
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
         raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
+    if name in _REGISTRY:
+        return _REGISTRY[name]
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
         raise ValueError(

@@ -19,7 +19,7 @@ from ulps import TOLERANCE, update_ulps
 
 import deltaprop as dp
 from deltaprop import _blas, _fused
-from deltaprop.optimizers import copy_state, fast
+from deltaprop.optimizers import copy_state, fast, flat_span
 
 # name → (optimizer, settings)
 SETTINGS = {
@@ -277,3 +277,228 @@ def test_intermediates_are_the_rules_record_on_copies(setting):
             np.testing.assert_array_equal(noted["g + λθ"][k], expected)
     if "η_t" in noted:
         assert noted["η_t"] == opt.learning_rate / (1 + 2 * opt.lr_decay)
+
+
+# --- the whole-vector layout (optimizers/base.py): found, made, kept ---------------------------
+
+
+def test_flat_span_is_the_vector_the_arrays_tile_from_where_they_start():
+    """Views of ``base[2:10]`` (C and F ordered), back to back: the span is that slice itself."""
+    base = np.arange(12.0)
+    arrays = [base[2:8].reshape(3, 2).T, base[8:10]]  # an F-ordered (2, 3), then a (2,)
+    span = flat_span(arrays)
+    assert span.base is base and span.shape == (8,)
+    assert span.__array_interface__["data"][0] == base[2:].__array_interface__["data"][0]
+    np.testing.assert_array_equal(span, np.arange(2.0, 10.0))
+
+
+def test_flat_span_of_float32_views_counts_in_its_items():
+    base = np.arange(10, dtype=np.float32)
+    span = flat_span([base[3:5], base[5:9].reshape(2, 2)])
+    assert span.dtype == np.float32
+    np.testing.assert_array_equal(span, np.arange(3, 9, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        lambda b: [],
+        lambda b: [b[0:3], b[4:6]],  # a gap
+        lambda b: [b[3:6], b[0:3]],  # out of order
+        lambda b: [b[0:2], b[2:8:2]],  # strided
+        lambda b: [b[0:2].view(np.int64), b[2:4].view(np.int64)],  # another dtype than the base
+        lambda b: [b[0:2], b[2:4].view(np.int64)],
+        lambda b: list(b.reshape(3, 4).copy()[:2]),  # rows of a 2-D array
+        lambda b: [b[0:2], np.arange(2.0)],  # another base
+        lambda b: [b],  # an array owning its memory: no base
+        lambda b: [np.frombuffer(bytearray(b.tobytes()))],  # a base that is not an array
+        lambda b: [b[0:2], [2.0, 3.0]],  # not an array
+    ],
+    ids=["empty", "gap", "order", "strided", "dtype", "mixed-dtype", "2d-base", "two-bases",
+         "owner", "buffer", "list"],
+)  # fmt: skip
+def test_flat_span_refuses_arrays_that_do_not_tile_one_vector(arrays):
+    assert flat_span(arrays(np.arange(12.0))) is None
+
+
+def _is_laid_out_like(slot: dict, params: dict) -> bool:
+    """The slot's arrays tile one vector in the parameters' order, each with its parameter's
+    shape, strides and dtype."""
+    arrays = [slot[k] for k in params]
+    return flat_span(arrays) is not None and all(
+        a.shape == p.shape and a.strides == p.strides and a.dtype == p.dtype
+        for a, p in zip(arrays, params.values(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("sizes", [(6, 9, 5, 3), (3, 4, 1), (1, 4, 3), (1, 1)], ids=str)
+def test_init_lays_every_slot_out_like_flat_parameters(sizes, dtype):
+    """Zeros, one vector per slot, each array with its parameter's strides — a (1, k) or (k, 1)
+    W is both C- and F-contiguous, and only its strides say which its gradient has."""
+    net = dp.Network.from_sizes(list(sizes), "tanh", seed=0, dtype=dtype)
+    params, ws = net.params(), net.workspace(2)
+    opt = dp.get_optimizer("rmsprop", centered=True, momentum=0.5)
+    state = opt.init(params)
+    assert set(state) == {"step", *opt.slots} and state["step"] == 0
+    for slot in opt.slots:
+        assert list(state[slot]) == list(params) and _is_laid_out_like(state[slot], params)
+        assert not np.any(flat_span(list(state[slot].values())))
+    others = [flat_span(list(state[s].values())) for s in opt.slots]
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(others) for b in others[i + 1 :])
+    assert not np.shares_memory(others[0], net.flat_params())
+    assert opt.flat_arrays(params, ws.grads_by_name, state) is not None
+
+
+def test_init_gives_separate_parameters_separate_zeros_laid_out_alike():
+    _, _, params = _problem(np.float32, flat=False)
+    state = dp.get_optimizer("adam").init(params)
+    for slot in ("m", "v"):
+        for k, p in params.items():
+            a = state[slot][k]
+            assert a.strides == p.strides and a.dtype == np.float32 and not a.any()
+            assert not np.shares_memory(a, p)
+        assert flat_span(list(state[slot].values())) is None
+
+
+def test_copy_state_copies_flat_slots_into_one_new_vector():
+    net, ws, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = opt.init(params)
+    state["step"] = 7
+    state["m"]["W1"][...] = 1.5
+    copied = copy_state(state)
+    assert copied["step"] == 7 and set(copied) == set(state)
+    for slot in opt.slots:
+        assert _is_laid_out_like(copied[slot], params)
+        for k in params:
+            np.testing.assert_array_equal(copied[slot][k], state[slot][k])
+            assert not np.shares_memory(copied[slot][k], state[slot][k])
+    copied["m"]["W1"][...] = 2.0
+    assert np.all(state["m"]["W1"] == 1.5)
+
+
+def test_copy_state_copies_separate_slots_and_empty_ones():
+    _, _, params = _problem(np.float64, flat=False)
+    state = dp.get_optimizer("adam").init(params)
+    state["other"] = {}
+    copied = copy_state(state)
+    assert copied["other"] == {}
+    for k, p in params.items():
+        assert copied["m"][k].strides == p.strides
+        assert not np.shares_memory(copied["m"][k], state["m"][k])
+
+
+def _state_as_read_from_a_file(opt, params, seed=5):
+    """Separate C-ordered arrays of distinct values in every slot, as a checkpoint gives them."""
+    rng = np.random.default_rng(seed)
+    state = {"step": 3}
+    for slot in opt.slots:
+        state[slot] = {k: np.ascontiguousarray(rng.random(p.shape), dtype=p.dtype)
+                       for k, p in params.items()}  # fmt: skip
+    return state
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_lay_out_like_lays_a_read_state_out_flat_with_its_values(dtype):
+    net, ws, params = _problem(dtype, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = _state_as_read_from_a_file(opt, params)
+    values = {s: {k: a.copy() for k, a in state[s].items()} for s in opt.slots}
+    dicts = {s: state[s] for s in opt.slots}
+    assert opt.lay_out_like(params, state) is state
+    for slot in opt.slots:
+        assert state[slot] is dicts[slot]  # the same dicts, new arrays in them
+        assert _is_laid_out_like(state[slot], params)
+        for k in params:
+            np.testing.assert_array_equal(state[slot][k], values[slot][k])
+    assert not np.shares_memory(flat_span(list(state["m"].values())), net.flat_params())
+    assert opt.flat_arrays(params, ws.grads_by_name, state) is not None
+
+
+def test_lay_out_like_relays_separate_arrays_that_have_the_strides_already():
+    """Separate arrays laid out each like its parameter (same strides) are still not one vector."""
+    _, ws, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("momentum")
+    state = {"step": 1, "velocity": {k: np.full_like(p, 0.5) for k, p in params.items()}}
+    assert all(state["velocity"][k].strides == p.strides for k, p in params.items())
+    opt.lay_out_like(params, state)
+    assert _is_laid_out_like(state["velocity"], params)
+    assert all(np.all(a == 0.5) for a in state["velocity"].values())
+
+
+def test_lay_out_like_keeps_a_state_already_laid_out():
+    _, _, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = opt.init(params)
+    arrays = {s: dict(state[s]) for s in opt.slots}
+    opt.lay_out_like(params, state)
+    assert all(state[s][k] is arrays[s][k] for s in opt.slots for k in params)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda a: a.astype(np.float32),  # another dtype: never cast silently
+        lambda a: np.frombuffer(a.tobytes(), dtype=a.dtype).reshape(a.shape),  # read-only
+        lambda a: a.T.copy(),  # another shape
+        lambda a: np.ma.masked_array(a),  # not a plain ndarray
+    ],
+    ids=["float32", "read-only", "shape", "subclass"],
+)
+def test_lay_out_like_leaves_a_slot_it_cannot_lay_out(spoil):
+    _, _, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = _state_as_read_from_a_file(opt, params)
+    m = dict(state["m"])
+    state["v"]["W1"] = spoil(state["v"]["W1"])
+    spoiled = dict(state["v"])
+    opt.lay_out_like(params, state)
+    assert all(state["v"][k] is spoiled[k] for k in params)  # all left: the slot is one thing
+    assert _is_laid_out_like(state["m"], params)  # the other slot is laid out
+    assert all(np.array_equal(state["m"][k], m[k]) for k in params)
+
+
+@pytest.mark.parametrize(
+    "slot",
+    [None, [1.0], lambda p: {k: p[k] for k in list(p)[:-1]}, lambda p: {**p, "W9": p["b1"]}],
+    ids=["missing", "not-a-dict", "fewer-keys", "more-keys"],
+)
+def test_lay_out_like_leaves_a_slot_that_does_not_name_the_parameters(slot):
+    _, _, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = _state_as_read_from_a_file(opt, params)
+    if slot is None:
+        del state["v"]
+    else:
+        state["v"] = slot(state["v"]) if callable(slot) else slot
+    v = state.get("v")
+    v_arrays = dict(v) if isinstance(v, dict) else None
+    opt.lay_out_like(params, state)
+    assert state.get("v") is v and (v_arrays is None or v == v_arrays)
+    assert _is_laid_out_like(state["m"], params)
+
+
+def test_lay_out_like_leaves_the_state_of_separate_parameters():
+    _, _, params = _problem(np.float64, flat=False)
+    opt = dp.get_optimizer("adam")
+    state = _state_as_read_from_a_file(opt, params)
+    arrays = {s: dict(state[s]) for s in opt.slots}
+    assert opt.lay_out_like(params, state) is state
+    assert all(state[s][k] is arrays[s][k] for s in opt.slots for k in params)
+
+
+def test_the_pure_step_keeps_separate_parameters_on_the_fast_path(calls):
+    """``step`` copies θ and the state laid out as they were (W F-ordered): the copies' next update
+    still takes the loop for every parameter, not the rule for the Ws."""
+    net, ws, params = _problem(np.float64, flat=False)
+    opt = dp.get_optimizer("adam", learning_rate=0.01)
+    net.backward(net.forward(ws.x, ws), ws.t, "cross_entropy", ws)
+    grads = {k: g.copy(order="K") for k, g in ws.grads_by_name.items()}
+    new_params, new_state = opt.step(params, grads, opt.init(params))
+    for k, p in params.items():
+        assert new_params[k].strides == p.strides
+        assert all(new_state[s][k].strides == p.strides for s in opt.slots)
+    calls.clear()
+    opt.update(new_params, grads, new_state)
+    assert calls == {"adam": len(params)}

@@ -12,6 +12,7 @@ it is). The test also checks that the fast path it measures really ran.
 from __future__ import annotations
 
 import contextlib
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from ulps import TOLERANCE, update_ulps
 import deltaprop as dp
 from deltaprop import _blas, _fused
 from deltaprop.optimizers import copy_state, fast, flat_span
+from deltaprop.optimizers.base import _views_like
 
 # name → (optimizer, settings)
 SETTINGS = {
@@ -502,3 +504,158 @@ def test_the_pure_step_keeps_separate_parameters_on_the_fast_path(calls):
     calls.clear()
     opt.update(new_params, grads, new_state)
     assert calls == {"adam": len(params)}
+
+
+def test_flat_arrays_answers_from_its_cache_for_the_same_arrays(monkeypatch):
+    """Asked every step about the same arrays, ``flat_arrays`` looks at their layout once."""
+    from deltaprop.optimizers import base
+
+    _, ws, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = opt.init(params)
+    looked: list[int] = []
+    real = base.flat_span
+    monkeypatch.setattr(base, "flat_span", lambda arrays: looked.append(1) or real(arrays))
+    first = opt.flat_arrays(params, ws.grads_by_name, state)
+    assert first is not None and len(looked) == 2 + len(opt.slots)  # θ, g and each slot
+    assert opt.flat_arrays(params, ws.grads_by_name, state) is first
+    assert len(looked) == 2 + len(opt.slots)
+    state["v"]["W2"] = state["v"]["W2"].copy(order="K")  # another array: looked at again
+    assert opt.flat_arrays(params, ws.grads_by_name, state) is None
+    assert len(looked) == 2 * (2 + len(opt.slots))
+
+
+def test_flat_gradients_laid_out_otherwise_are_not_a_whole_vector(calls):
+    """g as one vector with C-ordered Ws against θ's F-ordered ones: element i of g's memory is
+    not θ's element i, so the update runs per parameter (the Ws by the rule)."""
+    _, ws, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam", learning_rate=0.01)
+    state = opt.init(params)
+    buf = np.empty(sum(p.size for p in params.values()))
+    grads, offset = {}, 0
+    for k, p in params.items():
+        grads[k] = buf[offset : offset + p.size].reshape(p.shape)  # C order
+        grads[k][...] = ws.grads_by_name[k] + 0.5
+        offset += p.size
+    assert flat_span(list(grads.values())) is not None
+    assert opt.flat_arrays(params, grads, state) is None
+    ref, ref_state = {k: v.copy() for k, v in params.items()}, copy_state(state)
+    for k in ref:
+        opt.reference(ref[k], grads[k], {s: ref_state[s][k] for s in opt.slots}, 1)
+    opt.update(params, grads, state)
+    assert calls == {"adam": 3}  # the biases
+    for k in ("W1", "W2", "W3"):
+        np.testing.assert_array_equal(params[k], ref[k])
+
+
+def test_a_missing_gradient_is_the_per_parameter_loops_key_error():
+    _, _, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adam")
+    state = opt.init(params)
+    grads = {k: np.zeros_like(p) for k, p in params.items() if k != "b3"}
+    assert opt.flat_arrays(params, grads, state) is None
+    with pytest.raises(KeyError, match="^'b3'$"):
+        opt.update(params, grads, state)
+
+
+# --- the fast paths' promises beyond their numbers (optimizers/fast.py) --------------------------
+
+
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-parameter"])
+@pytest.mark.parametrize(("setting", "path"), CASES)
+def test_a_fast_path_allocates_nothing_per_step(setting, path, flat):
+    """Work arrays are made once and kept (NumPy's ``out=``): after the first steps an update
+    allocates no array of a W's size — W1 here is 100 × 200 float32, 80 kB."""
+    name, kwargs = SETTINGS[setting]
+    opt = dp.get_optimizer(name, **kwargs)
+    rng = np.random.default_rng(0)
+    net = dp.Network.from_sizes([200, 100, 3], ["tanh", "softmax"], seed=0, dtype=np.float32)
+    params = net.params() if flat else {k: v.copy(order="K") for k, v in net.params().items()}
+    buf = np.asarray(rng.normal(size=net.flat_params().size), dtype=np.float32)
+    grads = dict(zip(params, _views_like(buf, list(params.values())), strict=True))
+    if not flat:
+        grads = {k: g.copy(order="K") for k, g in grads.items()}
+    state = opt.init(params)
+    with contextlib.nullcontext() if path == "loop" else _fused.disabled():
+        for _ in range(2):
+            opt.update(params, grads, state)
+        tracemalloc.start()
+        try:
+            opt.update(params, grads, state)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < params["W1"].nbytes // 10, peak  # measured: under 2.5 kB of Python objects
+
+
+def _adagrad_update(calls) -> dict:
+    """One Adagrad update of a flat θ with the loops off: which paths ran."""
+    net, ws, params = _problem(np.float64, flat=True)
+    opt = dp.get_optimizer("adagrad")
+    net.backward(net.forward(ws.x, ws), ws.t, "cross_entropy", ws)
+    calls.clear()
+    with _fused.disabled():
+        opt.update(params, ws.grads_by_name, opt.init(params))
+    return dict(calls)
+
+
+def test_disabled_blocks_nest_and_end(calls):
+    """``fast.disabled()`` is off until the outermost block ends, and on again after it."""
+    with fast.disabled():
+        with fast.disabled():
+            assert _adagrad_update(calls) == {}
+        assert _adagrad_update(calls) == {}  # the inner block ended, the outer one has not
+    assert _adagrad_update(calls) == {"numpy adagrad": 1}
+    with fast.disabled():
+        pass
+    assert _adagrad_update(calls) == {"numpy adagrad": 1}
+
+
+def _given_twice(rng):
+    p = rng.normal(size=(4, 3))
+    return p, p
+
+
+def _overlapping(rng):
+    buf = rng.normal(size=14)
+    return buf[:12].reshape(4, 3), buf[2:].reshape(4, 3)
+
+
+def _strided(rng):
+    return rng.normal(size=(4, 3)), rng.normal(size=(4, 6))[:, ::2]
+
+
+def _other_dtype(rng):
+    return rng.normal(size=(4, 3)), rng.normal(size=(4, 3)).astype(np.float32)
+
+
+def _read_only(rng):
+    g = rng.normal(size=(4, 3))
+    g.flags.writeable = False
+    return rng.normal(size=(4, 3)), g
+
+
+@pytest.mark.parametrize(
+    "make", [_given_twice, _overlapping, _strided, _other_dtype, _read_only],
+    ids=["given-twice", "overlapping", "strided", "other-dtype", "read-only"],
+)  # fmt: skip
+@pytest.mark.parametrize(("setting", "path"), CASES)
+def test_no_fast_path_takes_arrays_it_would_get_wrong(setting, path, make, calls):
+    """A loop reads each operand before writing, over memory: with g the same array as θ, or
+    overlapping it, or laid out otherwise, or of another dtype (or read-only: a kernel writes
+    through anything), it would not compute the rule. The rule runs, with its numbers."""
+    name, kwargs = SETTINGS[setting]
+    opt = dp.get_optimizer(name, **kwargs)
+    ref_p, ref_g = make(np.random.default_rng(1))
+    ref_state = opt.init({"w": ref_p})
+    for _ in range(2):
+        opt.reference(ref_p, ref_g, {s: ref_state[s]["w"] for s in opt.slots}, _ + 1)
+    p, g = make(np.random.default_rng(1))
+    state = opt.init({"w": p})
+    with contextlib.nullcontext() if path == "loop" else _fused.disabled():
+        for _ in range(2):
+            opt.update({"w": p}, {"w": g}, state)
+    assert calls == {}
+    np.testing.assert_array_equal(p, ref_p)
+    for s in opt.slots:
+        np.testing.assert_array_equal(state[s]["w"], ref_state[s]["w"])

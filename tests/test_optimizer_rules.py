@@ -194,3 +194,44 @@ def test_the_rules_take_sqrt_from_the_arrays_namespace(make, monkeypatch):
     assert _OtherArray.namespace.sqrt_calls >= 1
     np.testing.assert_array_equal(np.asarray(p_other), p_plain)
     assert not np.array_equal(p_plain, theta)
+
+
+def test_repr_lists_every_setting_in_the_order_they_are_set():
+    assert repr(dp.Adam()) == (
+        "Adam(learning_rate=0.001, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-08)"
+    )
+    assert repr(dp.SGD(0.5, momentum=0.9, nesterov=True)) == (
+        "SGD(learning_rate=0.5, weight_decay=0.0, momentum=0.9, nesterov=True)"
+    )
+
+
+def test_numpy_float_settings_are_kept_as_python_floats():
+    """A NumPy scalar η (say from a schedule) would, by NEP 50's promotion, run a float32 model's
+    update in float64: every setting is stored as a Python float; other values as given."""
+    opt = dp.SGD(0.1, momentum=0.5, nesterov=True)
+    opt.learning_rate = np.float32(0.25)
+    opt.momentum = np.float64(0.75)
+    assert type(opt.learning_rate) is float and opt.learning_rate == 0.25
+    assert type(opt.momentum) is float and opt.momentum == 0.75
+    assert opt.nesterov is True and opt.slots == ("velocity",)
+
+
+def test_intermediates_give_a_noted_number_once_as_a_float():
+    """A rule's numbers (NumPy scalars too) are recorded once, not per parameter."""
+
+    class Noting(dp.SGD):
+        def rule(self, theta, g, s, t, note=lambda n, v: v):
+            half = note("η/2", np.float64(self.learning_rate) / 2)
+            note("t", t)
+            theta -= note("Δθ", half * g)
+
+    opt = Noting(0.5)
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([3.0])}
+    grads = {"w": np.array([4.0, -4.0]), "b": np.array([2.0])}
+    noted = opt.intermediates(params, grads, {"step": 6})
+    assert set(noted) == {"η/2", "t", "Δθ"}
+    assert type(noted["η/2"]) is float and noted["η/2"] == 0.25
+    assert type(noted["t"]) is float and noted["t"] == 7.0
+    np.testing.assert_array_equal(noted["Δθ"]["w"], [1.0, -1.0])
+    np.testing.assert_array_equal(noted["Δθ"]["b"], [0.5])
+    np.testing.assert_array_equal(params["w"], [1.0, 2.0])

@@ -525,18 +525,31 @@ def test_flat_arrays_answers_from_its_cache_for_the_same_arrays(monkeypatch):
     assert len(looked) == 2 * (2 + len(opt.slots))
 
 
-def test_flat_gradients_laid_out_otherwise_are_not_a_whole_vector(calls):
-    """g as one vector with C-ordered Ws against θ's F-ordered ones: element i of g's memory is
-    not θ's element i, so the update runs per parameter (the Ws by the rule)."""
+def _c_ordered_views(params: dict) -> dict:
+    """Views of one new flat vector shaped like ``params``, every one C-ordered."""
+    buf, views, offset = np.empty(sum(p.size for p in params.values())), {}, 0
+    for k, p in params.items():
+        views[k] = buf[offset : offset + p.size].reshape(p.shape)
+        offset += p.size
+    return views
+
+
+@pytest.mark.parametrize("slots_like", ["θ", "g"])
+def test_flat_gradients_laid_out_otherwise_are_not_a_whole_vector(slots_like, calls):
+    """g as one vector with C-ordered Ws against θ's F-ordered ones (the state laid out like
+    either): element i of g's memory is not θ's element i, so the update runs per parameter (the
+    Ws by the rule)."""
     _, ws, params = _problem(np.float64, flat=True)
     opt = dp.get_optimizer("adam", learning_rate=0.01)
     state = opt.init(params)
-    buf = np.empty(sum(p.size for p in params.values()))
-    grads, offset = {}, 0
-    for k, p in params.items():
-        grads[k] = buf[offset : offset + p.size].reshape(p.shape)  # C order
-        grads[k][...] = ws.grads_by_name[k] + 0.5
-        offset += p.size
+    grads = _c_ordered_views(params)
+    for k, g in grads.items():
+        g[...] = ws.grads_by_name[k] + 0.5
+    if slots_like == "g":
+        state.update({s: _c_ordered_views(params) for s in opt.slots})
+        for s in opt.slots:
+            for a in state[s].values():
+                a[...] = 0.0
     assert flat_span(list(grads.values())) is not None
     assert opt.flat_arrays(params, grads, state) is None
     ref, ref_state = {k: v.copy() for k, v in params.items()}, copy_state(state)
@@ -659,3 +672,18 @@ def test_no_fast_path_takes_arrays_it_would_get_wrong(setting, path, make, calls
     np.testing.assert_array_equal(p, ref_p)
     for s in opt.slots:
         np.testing.assert_array_equal(state[s]["w"], ref_state[s]["w"])
+
+
+def test_init_keeps_the_memory_order_of_a_parameter_with_an_odd_stride():
+    """A (3, 1, 4) W stored F-ordered, its size-1 axis with stride 0 (``[:, None, :]``): no view
+    has those strides, so the slot takes θ's memory order (F): element i of the slot's vector
+    belongs to the same index as element i of θ's."""
+    base = np.arange(14.0)
+    params = {"W": base[:12].reshape(4, 3).T[:, None, :], "b": base[12:]}
+    assert params["W"].strides == (8, 0, 24) and flat_span(list(params.values())) is not None
+    opt = dp.get_optimizer("momentum")
+    state = opt.init(params)
+    slot = flat_span(list(state["velocity"].values()))
+    slot[...] = np.arange(14.0)
+    for k, p in params.items():
+        np.testing.assert_array_equal(state["velocity"][k], p)

@@ -429,13 +429,28 @@ def test_lay_out_like_relays_separate_arrays_that_have_the_strides_already():
     assert all(np.all(a == 0.5) for a in state["velocity"].values())
 
 
-def test_lay_out_like_keeps_a_state_already_laid_out():
+def test_lay_out_like_keeps_a_slot_already_laid_out_and_lays_out_the_next():
     _, _, params = _problem(np.float64, flat=True)
     opt = dp.get_optimizer("adam")
     state = opt.init(params)
-    arrays = {s: dict(state[s]) for s in opt.slots}
+    m = dict(state["m"])
+    state["v"] = _state_as_read_from_a_file(opt, params)["v"]
+    v = {k: a.copy() for k, a in state["v"].items()}
     opt.lay_out_like(params, state)
-    assert all(state[s][k] is arrays[s][k] for s in opt.slots for k in params)
+    assert all(state["m"][k] is m[k] for k in params)
+    assert _is_laid_out_like(state["v"], params)
+    assert all(np.array_equal(state["v"][k], v[k]) for k in params)
+
+
+def test_lay_out_like_lays_out_the_state_of_one_flat_parameter():
+    """One parameter that is a view of a longer vector (the rest unused) is a flat layout too."""
+    params = {"w": np.zeros(10)[2:8].reshape(3, 2)}
+    opt = dp.get_optimizer("adam")
+    state = {"step": 1, "m": {"w": np.ones((3, 2))}, "v": {"w": np.full((3, 2), 2.0)}}
+    state["m"]["w"] = state["m"]["w"][::-1]  # a view: not laid out like w
+    opt.lay_out_like(params, state)
+    for slot, value in (("m", 1.0), ("v", 2.0)):
+        assert _is_laid_out_like(state[slot], params) and np.all(state[slot]["w"] == value)
 
 
 @pytest.mark.parametrize(
@@ -452,13 +467,13 @@ def test_lay_out_like_leaves_a_slot_it_cannot_lay_out(spoil):
     _, _, params = _problem(np.float64, flat=True)
     opt = dp.get_optimizer("adam")
     state = _state_as_read_from_a_file(opt, params)
-    m = dict(state["m"])
-    state["v"]["W1"] = spoil(state["v"]["W1"])
-    spoiled = dict(state["v"])
+    v = dict(state["v"])
+    state["m"]["W1"] = spoil(state["m"]["W1"])
+    spoiled = dict(state["m"])
     opt.lay_out_like(params, state)
-    assert all(state["v"][k] is spoiled[k] for k in params)  # all left: the slot is one thing
-    assert _is_laid_out_like(state["m"], params)  # the other slot is laid out
-    assert all(np.array_equal(state["m"][k], m[k]) for k in params)
+    assert all(state["m"][k] is spoiled[k] for k in params)  # all left: the slot is one thing
+    assert _is_laid_out_like(state["v"], params)  # the next slot is laid out
+    assert all(np.array_equal(state["v"][k], v[k]) for k in params)
 
 
 @pytest.mark.parametrize(
@@ -471,14 +486,14 @@ def test_lay_out_like_leaves_a_slot_that_does_not_name_the_parameters(slot):
     opt = dp.get_optimizer("adam")
     state = _state_as_read_from_a_file(opt, params)
     if slot is None:
-        del state["v"]
+        del state["m"]
     else:
-        state["v"] = slot(state["v"]) if callable(slot) else slot
-    v = state.get("v")
-    v_arrays = dict(v) if isinstance(v, dict) else None
+        state["m"] = slot(state["m"]) if callable(slot) else slot
+    m = state.get("m")
+    m_arrays = dict(m) if isinstance(m, dict) else None
     opt.lay_out_like(params, state)
-    assert state.get("v") is v and (v_arrays is None or v == v_arrays)
-    assert _is_laid_out_like(state["m"], params)
+    assert state.get("m") is m and (m_arrays is None or m == m_arrays)
+    assert _is_laid_out_like(state["v"], params)  # the next slot is laid out
 
 
 def test_lay_out_like_leaves_the_state_of_separate_parameters():

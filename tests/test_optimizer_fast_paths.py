@@ -639,52 +639,66 @@ def test_disabled_blocks_nest_and_end(calls):
     assert _adagrad_update(calls) == {"numpy adagrad": 1}
 
 
-def _given_twice(rng):
-    p = rng.normal(size=(4, 3))
-    return p, p
+# How an operand can spoil a one-pass loop or BLAS: each makes the array ``a`` (θ, g or a state
+# slot) into one no fast path may take, given ``other`` (θ; g for θ itself). Every operand is the
+# first 12 numbers of a 15-number vector, so that another may overlap it.
+SPOILS = {
+    "given-twice": lambda a, other: other,
+    "overlapping": lambda a, other: other.base[3:].reshape(4, 3),
+    "strided": lambda a, other: np.repeat(a, 2, axis=-1)[..., ::2],
+    "other-dtype": lambda a, other: a.astype(np.float32),
+    "read-only": lambda a, other: np.frombuffer(a.tobytes()).reshape(a.shape),
+}
 
 
-def _overlapping(rng):
-    buf = rng.normal(size=14)
-    return buf[:12].reshape(4, 3), buf[2:].reshape(4, 3)
+def _spoiled(opt, operand: str, spoil: str):
+    """θ, g and the state of a (4, 3) parameter, with one operand spoiled; the same every call."""
+    rng = np.random.default_rng(1)
+
+    def new(scale=1.0):
+        return (scale * rng.random(15) + 0.25)[:12].reshape(4, 3)
+
+    p, g = new(0.1), new(-2.0)  # ḡ² below v in centred RMSProp: gbar and θ small
+    state = {"step": 0, **{s: {"w": new(0.1 if s == "grad_avg" else 1.0)} for s in opt.slots}}
+    if operand == "θ":
+        p = SPOILS[spoil](p, g)
+    elif operand == "g":
+        g = SPOILS[spoil](g, p)
+    else:
+        state[operand]["w"] = SPOILS[spoil](state[operand]["w"], p)
+    return p, g, state
 
 
-def _strided(rng):
-    return rng.normal(size=(4, 3)), rng.normal(size=(4, 6))[:, ::2]
+def _operands_and_spoils():
+    for setting, path in CASES:
+        opt = dp.get_optimizer(*SETTINGS[setting][:1], **SETTINGS[setting][1])
+        for operand in ("θ", "g", *opt.slots):
+            for spoil in SPOILS:
+                if operand == "θ" and spoil in ("given-twice", "read-only"):
+                    continue  # θ as θ; a read-only θ cannot be updated by the rule either
+                if operand not in ("θ", "g") and spoil == "read-only":
+                    continue  # nor a read-only slot
+                yield pytest.param(setting, path, operand, spoil,
+                                   id=f"{setting}-{path}-{operand}-{spoil}")  # fmt: skip
 
 
-def _other_dtype(rng):
-    return rng.normal(size=(4, 3)), rng.normal(size=(4, 3)).astype(np.float32)
-
-
-def _read_only(rng):
-    g = rng.normal(size=(4, 3))
-    g.flags.writeable = False
-    return rng.normal(size=(4, 3)), g
-
-
-@pytest.mark.parametrize(
-    "make", [_given_twice, _overlapping, _strided, _other_dtype, _read_only],
-    ids=["given-twice", "overlapping", "strided", "other-dtype", "read-only"],
-)  # fmt: skip
-@pytest.mark.parametrize(("setting", "path"), CASES)
-def test_no_fast_path_takes_arrays_it_would_get_wrong(setting, path, make, calls):
-    """A loop reads each operand before writing, over memory: with g the same array as θ, or
-    overlapping it, or laid out otherwise, or of another dtype (or read-only: a kernel writes
-    through anything), it would not compute the rule. The rule runs, with its numbers."""
+@pytest.mark.parametrize(("setting", "path", "operand", "spoil"), list(_operands_and_spoils()))
+def test_no_fast_path_takes_arrays_it_would_get_wrong(setting, path, operand, spoil, calls):
+    """A loop reads each operand before writing, over memory: with any operand the same array as
+    θ, or overlapping it, or laid out otherwise, or of another dtype (or read-only: a kernel
+    writes through anything), it would not compute the rule. The rule runs, with its numbers."""
     name, kwargs = SETTINGS[setting]
     opt = dp.get_optimizer(name, **kwargs)
-    ref_p, ref_g = make(np.random.default_rng(1))
-    ref_state = opt.init({"w": ref_p})
-    for _ in range(2):
-        opt.reference(ref_p, ref_g, {s: ref_state[s]["w"] for s in opt.slots}, _ + 1)
-    p, g = make(np.random.default_rng(1))
-    state = opt.init({"w": p})
+    ref_p, ref_g, ref_state = _spoiled(opt, operand, spoil)
+    for t in (1, 2):
+        opt.reference(ref_p, ref_g, {s: ref_state[s]["w"] for s in opt.slots}, t)
+    p, g, state = _spoiled(opt, operand, spoil)
     with contextlib.nullcontext() if path == "loop" else _fused.disabled():
         for _ in range(2):
             opt.update({"w": p}, {"w": g}, state)
     assert calls == {}
     np.testing.assert_array_equal(p, ref_p)
+    np.testing.assert_array_equal(g, ref_g)
     for s in opt.slots:
         np.testing.assert_array_equal(state[s]["w"], ref_state[s]["w"])
 

@@ -237,6 +237,39 @@ def test_a_subclass_defined_elsewhere_gets_its_own_rule(calls):
     assert not calls
 
 
+def test_a_subclass_elsewhere_named_like_a_built_in_gets_its_own_rule(calls):
+    """The paths are chosen by class name only for the classes of ``deltaprop.optimizers``."""
+
+    class SGD(dp.SGD):
+        def rule(self, theta, g, s, t, note=lambda n, v: v):
+            theta -= 0.5 * self.learning_rate * g
+
+    p = np.array([1.0, 2.0])
+    SGD(learning_rate=0.2).update({"w": p}, {"w": np.array([1.0, -1.0])}, {"step": 0})
+    np.testing.assert_array_equal(p, [0.9, 2.1])
+    assert not calls
+
+
+class _CountingDict(dict):
+    looked = 0
+
+    def get(self, *args):
+        _CountingDict.looked += 1
+        return super().get(*args)
+
+
+def test_the_path_is_found_once_per_class(monkeypatch, calls):
+    monkeypatch.setattr(fast, "_CHOSEN", {})
+    monkeypatch.setattr(fast, "_PATHS", _CountingDict(fast._PATHS))
+    monkeypatch.setattr(_CountingDict, "looked", 0)
+    p, g = np.zeros(3), np.ones(3)
+    opt = dp.SGD(0.5)
+    for _ in range(3):
+        opt.update({"w": p}, {"w": g}, {"step": 0})
+    np.testing.assert_array_equal(p, [-1.5, -1.5, -1.5])
+    assert _CountingDict.looked == 1 and calls == {"axpy": 3}
+
+
 NOTED = {
     "sgd-l2": {"g + λθ", "Δθ"},
     "adagrad-decay-start-l2": {"g + λθ", "η_t", "Δθ"},

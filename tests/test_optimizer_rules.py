@@ -17,6 +17,7 @@ import torch
 
 import deltaprop as dp
 from deltaprop.notation import Expr, to_text
+from deltaprop.optimizers.base import namespace
 
 
 def torch_defaults(cls) -> dict:
@@ -194,3 +195,100 @@ def test_the_rules_take_sqrt_from_the_arrays_namespace(make, monkeypatch):
     assert _OtherArray.namespace.sqrt_calls >= 1
     np.testing.assert_array_equal(np.asarray(p_other), p_plain)
     assert not np.array_equal(p_plain, theta)
+
+
+def test_repr_lists_every_setting_in_the_order_they_are_set():
+    assert repr(dp.Adam()) == (
+        "Adam(learning_rate=0.001, weight_decay=0.0, beta1=0.9, beta2=0.999, eps=1e-08)"
+    )
+    assert repr(dp.SGD(0.5, momentum=0.9, nesterov=True)) == (
+        "SGD(learning_rate=0.5, weight_decay=0.0, momentum=0.9, nesterov=True)"
+    )
+
+
+def test_numpy_float_settings_are_kept_as_python_floats():
+    """A NumPy scalar η (say from a schedule) would, by NEP 50's promotion, run a float32 model's
+    update in float64: every setting is stored as a Python float; other values as given."""
+    opt = dp.SGD(0.1, momentum=0.5, nesterov=True)
+    opt.learning_rate = np.float32(0.25)
+    opt.momentum = np.float64(0.75)
+    assert type(opt.learning_rate) is float and opt.learning_rate == 0.25
+    assert type(opt.momentum) is float and opt.momentum == 0.75
+    assert opt.nesterov is True and opt.slots == ("velocity",)
+
+
+def test_intermediates_give_a_noted_number_once_as_a_float():
+    """A rule's numbers (NumPy scalars too) are recorded once, not per parameter."""
+
+    class Noting(dp.SGD):
+        def rule(self, theta, g, s, t, note=lambda n, v: v):
+            half = note("η/2", np.float64(self.learning_rate) / 2)
+            note("t", t)
+            theta -= note("Δθ", half * g)
+
+    opt = Noting(0.5)
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([3.0])}
+    grads = {"w": np.array([4.0, -4.0]), "b": np.array([2.0])}
+    noted = opt.intermediates(params, grads, {"step": 6})
+    assert set(noted) == {"η/2", "t", "Δθ"}
+    assert type(noted["η/2"]) is float and noted["η/2"] == 0.25
+    assert type(noted["t"]) is float and noted["t"] == 7.0
+    np.testing.assert_array_equal(noted["Δθ"]["w"], [1.0, -1.0])
+    np.testing.assert_array_equal(noted["Δθ"]["b"], [0.5])
+    np.testing.assert_array_equal(params["w"], [1.0, 2.0])
+
+
+def test_a_value_without_an_array_namespace_is_numpys():
+    """NumPy 1.26's arrays (``numpy>=1.26`` is supported) have no ``__array_namespace__``; nor
+    have a list or a Python number: their library is NumPy."""
+    assert namespace(np.zeros(2)) is np
+    assert namespace([0.5, 1.5]) is np
+    assert namespace(2.0) is np
+
+
+class _CopyingNamespace(_CountingNamespace):
+    """Also ``asarray``, whose copies stay of the array's own type."""
+
+    def asarray(self, x, copy=None):
+        return np.array(x, copy=copy).view(_OtherArray)
+
+
+def test_intermediates_copy_with_the_arrays_own_namespace(monkeypatch):
+    """θ, g and the slots are copied, and every noted array recorded, by their library's
+    ``asarray``: the record is of the arrays' own type."""
+    monkeypatch.setattr(_OtherArray, "namespace", _CopyingNamespace())
+    opt = dp.Adam(0.1)
+    params = {"w": np.array([0.5, -1.0]).view(_OtherArray)}
+    grads = {"w": np.array([0.25, 2.0]).view(_OtherArray)}
+    state = {"step": 0, "m": {"w": np.zeros(2).view(_OtherArray)}}
+    state["v"] = {"w": np.zeros(2).view(_OtherArray)}
+    noted = opt.intermediates(params, grads, state)
+    assert set(noted) == {"m̂", "v̂", "Δθ"}
+    for name, by_param in noted.items():
+        assert type(by_param["w"]) is _OtherArray, name
+    # m̂ = (1 − β₁)g/(1 − β₁) at t = 1: exactly g, whose entries are powers of two
+    np.testing.assert_array_equal(np.asarray(noted["m̂"]["w"]), [0.25, 2.0])
+
+
+def test_intermediates_leave_the_gradients_to_a_rule_that_writes_into_g():
+    """The rule runs on copies: one that scales g in place does not change the caller's."""
+
+    class HalvedGradient(dp.SGD):
+        def rule(self, theta, g, s, t, note=lambda n, v: v):
+            g *= 0.5
+            theta -= note("Δθ", self.learning_rate * g)
+
+    grads = {"w": np.array([2.0, -4.0])}
+    noted = HalvedGradient(0.5).intermediates({"w": np.array([1.0, 1.0])}, grads, {"step": 0})
+    np.testing.assert_array_equal(noted["Δθ"]["w"], [0.5, -1.0])
+    np.testing.assert_array_equal(grads["w"], [2.0, -4.0])
+
+
+def test_an_optimizer_without_weight_decay_given_has_none():
+    """``Optimizer.__init__(learning_rate, weight_decay=0.0)``: a new rule that passes only η."""
+
+    class Plain(dp.Optimizer):
+        def __init__(self):
+            super().__init__(0.1)
+
+    assert Plain().hyperparameters() == {"learning_rate": 0.1, "weight_decay": 0.0}

@@ -282,15 +282,16 @@ class Optimizer:
 
 
 def copy_state(state: State) -> State:
-    """A deep copy of an optimizer state (flat-laid-out slots stay flat in the copy)."""
+    """A deep copy of an optimizer state, laid out as it was (flat slots stay flat in the copy)."""
     out: State = {}
     for k, v in state.items():
         if isinstance(v, dict):
             arrays = list(v.values())
             flat = flat_span(arrays) if arrays else None
-            copies = (
-                _views_like(flat.copy(), arrays) if flat is not None else [a.copy() for a in arrays]
-            )
+            if flat is not None:
+                copies = _views_like(flat.copy(), arrays)
+            else:  # each laid out as it was (an F-ordered W stays F: the fast paths need that)
+                copies = [a.copy(order="K") for a in arrays]
             out[k] = dict(zip(v, copies, strict=True))
         else:
             out[k] = v

@@ -17,6 +17,7 @@ from deltaprop.checkpoints import Checkpoint, latest, prune, resume
 from deltaprop.history import History, TrainingRun
 from deltaprop.interrupt import StopRequest, TrainingInterrupted, stop_on_signals
 from deltaprop.optimizers import get_optimizer
+from deltaprop.schedules import Schedule
 
 
 def _data():
@@ -508,3 +509,35 @@ def test_outside_the_main_thread_no_handler_is_installed():
     t.join()
     assert isinstance(seen["request"], StopRequest) and not seen["request"].is_set()
     assert seen["handler"] is before
+
+
+class _Halving(Schedule):
+    """A schedule of the user's own (not registered): η halves every epoch."""
+
+    name = "halving"
+
+    def learning_rate(self, epoch: int, base: float) -> float:
+        return base / 2**epoch
+
+
+def test_a_run_with_its_own_schedule_is_checkpointed_without_it_and_resumes(tmp_path):
+    """A schedule a file cannot rebuild is left out with save's warning (as ``dp.save`` does for a
+    history's), not refused: the run goes on; resumed with the schedule passed again, 2 + 2
+    epochs end bit for bit where 4 end."""
+    x, y = _data()
+    settings = dict(optimizer="adam", learning_rate=0.05, batch_size=8)
+    whole = _net()
+    whole.fit(x, y, epochs=4, seed=5, schedule=_Halving(), **settings)
+    first = _net()
+    message = ("history.schedule is a _Halving, not a built-in schedule: the file keeps the "
+               "history without it (resuming needs the schedule passed again)")  # fmt: skip
+    with pytest.warns(UserWarning, match="^" + re.escape(message) + "$"):
+        h = first.fit(x, y, epochs=2, seed=5, schedule=_Halving(),
+                      callbacks=[Checkpoint(tmp_path)], **settings)  # fmt: skip
+    assert h.epochs == 2
+    saved = dp.load(latest(tmp_path))
+    assert saved.schedule is None and saved.history.epochs == 2
+    net, kwargs = resume(saved)
+    assert "schedule" not in kwargs
+    net.fit(x, y, epochs=2, schedule=_Halving(), batch_size=8, **kwargs)
+    _same(net, whole)

@@ -8,6 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 import deltaprop as dp
 from deltaprop.batches import NonFiniteBatch, as_inputs, batches, gather
@@ -64,6 +65,21 @@ def test_labels_out_of_range_are_refused_with_the_range_they_span():
         prepare_targets(net, np.array([0.0, 3.0, 2.0]), 3)  # whole floats: read as labels
 
 
+def test_whole_number_labels_of_any_float_dtype_are_labels():
+    """float32 labels 2.0, 0.0 are whole numbers: one-hot like the integers 2, 0."""
+    net = _net([2, 3], "softmax")
+    t = prepare_targets(net, np.array([2.0, 0.0], dtype=np.float32), 2)
+    np.testing.assert_array_equal(t, [[0, 0, 1], [1, 0, 0]])
+
+
+def test_integer_labels_are_reported_as_given():
+    """Labels of any integer dtype are read as they are, not converted first: a uint64 label
+    2⁶⁴ − 1 is named as such (as int64 it would read −1)."""
+    net = _net([2, 3], "softmax")
+    with _raises(ValueError, f"class labels must lie in 0…2 for 3 outputs, got 0…{2**64 - 1}"):
+        prepare_targets(net, np.array([0, 2**64 - 1], dtype=np.uint64), 2)
+
+
 def test_labels_at_the_ends_of_the_range_are_accepted():
     """0 and k − 1 are both valid labels: the bounds are ``< 0`` and ``≥ k``."""
     net = _net([2, 3], "softmax")
@@ -113,15 +129,26 @@ def test_count_correct_argmax_compares_each_rows_largest_entry():
     assert count_correct("argmax", o, t) == 2
 
 
-def test_count_correct_threshold_needs_every_output_of_a_row_right():
-    """Outputs read as ``o > 0.5``; a row counts when all its outputs agree with ``t > 0.5``.
-    Exactly 0.5 is "no" (row 2), 0.5 in a target too (row 3)."""
-    o = np.array([[0.9, 0.2], [0.9, 0.7], [0.5, 0.1], [0.6, 0.0]])
-    t = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.5, 0.0]])
-    # row 0: right; row 1: second output wrong; row 2: 0.5 is not > 0.5, right; row 3: wrong
-    assert count_correct("threshold", o, t) == 2
-    assert count_correct("threshold", np.array([[0.5]]), np.array([[1.0]])) == 0
-    assert count_correct("threshold", np.array([[0.5]]), np.array([[0.0]])) == 1
+@pytest.mark.parametrize(
+    ("o", "t", "right"),
+    [
+        ([0.9, 0.2], [1.0, 0.0], True),
+        ([0.9, 0.7], [1.0, 0.0], False),  # the second output says yes, the target no
+        ([0.2, 0.1], [1.0, 0.0], False),
+        ([0.5, 0.1], [0.0, 0.0], True),  # exactly 0.5 is "no"
+        ([0.5, 0.1], [1.0, 0.0], False),
+        ([0.6, 0.0], [0.5, 0.0], False),  # a target of 0.5 is "no" too
+    ],
+)
+def test_count_correct_threshold_needs_every_output_of_a_row_right(o, t, right):
+    """Outputs read as ``o > 0.5``; a row counts when all of them agree with ``t > 0.5``."""
+    assert count_correct("threshold", np.array([o]), np.array([t])) == int(right)
+
+
+def test_count_correct_threshold_counts_the_right_rows_of_a_batch():
+    o = np.array([[0.9, 0.2], [0.9, 0.7], [0.5, 0.1], [0.1, 0.8]])
+    t = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    assert count_correct("threshold", o, t) == 3  # all but row 1
 
 
 def test_count_correct_counts_nothing_for_regression():
@@ -188,6 +215,28 @@ def test_gather_by_index_allocates_nothing_batch_sized():
     np.testing.assert_array_equal(out, x[idx])
 
 
+def test_gather_densifies_the_rows_of_a_sparse_matrix():
+    """A CSR matrix: its rows by a slice or by index, dense and cast to the buffer's float32."""
+    dense = np.array([[0.0, 1.5], [2.25, 0.0], [0.0, 0.0], [3.0, 4.0]])
+    x = scipy.sparse.csr_matrix(dense)
+    out = np.empty((2, 2), dtype=np.float32)
+    gather(x, slice(1, 3), out)
+    np.testing.assert_array_equal(out, dense[1:3])
+    gather(x, np.array([3, 0]), out)
+    np.testing.assert_array_equal(out, dense[[3, 0]])
+
+
+def test_inputs_in_memory_become_the_networks_dtype_checked_by_name():
+    net = _net([2, 1], "identity", dtype=np.float32)
+    x = as_inputs(net, [[1, 2], [3, 4]], "x")
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x, [[1, 2], [3, 4]])
+    with _raises(ValueError, "x_val has 3 columns, expected 2"):
+        as_inputs(net, np.ones((2, 3)), "x_val")
+    with _raises(ValueError, "x contains NaN or infinity (first at index [1, 0])"):
+        as_inputs(net, [[1.0, 2.0], [np.nan, 4.0]], "x")
+
+
 def _memmap(tmp_path, values, dtype=np.float32):
     values = np.asarray(values, dtype=dtype)
     mm = np.memmap(tmp_path / "x.bin", dtype=dtype, mode="w+", shape=values.shape)
@@ -207,6 +256,39 @@ def test_a_memmap_of_the_wrong_shape_is_refused_by_name(tmp_path):
         as_inputs(net, _memmap(tmp_path, np.ones(4)), "x_val")
     with _raises(ValueError, "x must have shape (n, 2), got (2, 3)"):
         as_inputs(net, _memmap(tmp_path, np.ones((2, 3))), "x")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8, np.bool_])
+def test_a_memmap_of_real_numbers_or_bools_is_accepted(tmp_path, dtype):
+    mm = _memmap(tmp_path, np.ones((3, 2)), dtype=dtype)
+    assert as_inputs(_net([2, 1], "identity"), mm, "x") is mm
+
+
+@pytest.mark.parametrize(
+    ("dtype", "message"),
+    [
+        (np.complex64, "x_val must hold real numbers, got complex dtype complex64"),
+        ("S4", "x_val must hold numbers, got an array of dtype |S4"),
+        ("U1", "x_val must hold numbers, got an array of dtype <U1"),
+    ],
+)
+def test_a_memmap_of_anything_but_real_numbers_is_refused_by_name(tmp_path, dtype, message):
+    """The messages ``as_2d_float`` gives for an array in memory."""
+    mm = np.memmap(tmp_path / "x.bin", dtype=dtype, mode="w+", shape=(3, 2))
+    with _raises(TypeError, message):
+        as_inputs(_net([2, 1], "identity"), mm, "x_val")
+
+
+def test_a_complex_validation_memmap_is_refused_before_training(tmp_path):
+    """Refused up front under its own name, the network untouched (it used to be refused by
+    the first epoch's validation, as "x", after that epoch's updates)."""
+    mm = np.memmap(tmp_path / "v.bin", dtype=np.complex64, mode="w+", shape=(3, 2))
+    net = _net([2, 1], "identity")
+    before = net.get_weights()
+    with _raises(TypeError, "x_val must hold real numbers, got complex dtype complex64"):
+        net.fit(np.ones((4, 2)), np.zeros(4), epochs=1, validation_data=(mm, np.zeros(3)))
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
 
 
 @pytest.mark.parametrize(

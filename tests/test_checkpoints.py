@@ -435,6 +435,22 @@ def test_resume_takes_a_loaded_model_and_leaves_out_what_it_lacks(tmp_path):
     _same(back, net)
 
 
+def test_resume_continues_a_built_in_schedule_where_it_was(tmp_path):
+    """η₀·γ^epoch with γ = ½: the resumed epochs 3 and 4 run at η₀/4 and η₀/8 (the schedule comes
+    back from the file; without it they would run at η₀), ending where 4 epochs in one go end."""
+    x, y = _data()
+    settings = dict(optimizer="adam", learning_rate=0.05, batch_size=8)
+    whole = _net()
+    whole.fit(x, y, epochs=4, seed=5, schedule=dp.ExponentialDecay(gamma=0.5), **settings)
+    _net().fit(x, y, epochs=2, seed=5, schedule=dp.ExponentialDecay(gamma=0.5),
+               callbacks=[Checkpoint(tmp_path)], **settings)  # fmt: skip
+    net, kwargs = resume(latest(tmp_path))
+    assert isinstance(kwargs["schedule"], dp.ExponentialDecay) and kwargs["schedule"].gamma == 0.5
+    h = net.fit(x, y, epochs=2, batch_size=8, **kwargs)
+    assert h.learning_rate == [0.05 * 0.5**2, 0.05 * 0.5**3]
+    _same(net, whole)
+
+
 def test_resume_refuses_a_file_without_history_or_state(tmp_path):
     message = ("this model file holds no optimizer state or history: it is not a checkpoint "
                "(write checkpoints with deltaprop.checkpoints.Checkpoint)")  # fmt: skip

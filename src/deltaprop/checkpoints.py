@@ -4,8 +4,10 @@
 network, optimizer with its state, the learning-rate schedule with what it learned, the history,
 and the generator that shuffles the data — as ordinary model files (:func:`deltaprop.save`,
 atomic: a crash leaves the old file or the new one), named ``epoch-00012.deltaprop`` after the
-epochs done, in a folder of their own. It keeps the newest ``keep``, and with ``best`` also
-``best.deltaprop``, the epoch with the lowest ``monitor`` (validation loss where there is one).
+epochs done, in a folder of their own (a schedule of your own, which no file can rebuild, is
+left out with a warning: pass it again to resume). It keeps the newest ``keep``, and with ``best``
+also ``best.deltaprop``, the epoch with the lowest ``monitor`` (validation loss where there is
+one).
 When a run is interrupted (``fit(stop=…)``, Ctrl-C in the command line) it writes the state the
 run went back to, the end of the last complete epoch.
 
@@ -102,8 +104,11 @@ class Checkpoint(Callback):
         # (the schedule itself is saved and applies it again on resume).
         optimizer = copy.copy(run.optimizer)
         optimizer.learning_rate = run.base_learning_rate
+        # The schedule is the history's: save keeps a built-in one with its state and, like any
+        # file written with a history, warns and leaves out one of the user's own (which it
+        # cannot rebuild) instead of refusing it, which would end the run at its first checkpoint.
         save(path, run.network, optimizer=optimizer, optimizer_state=run.state,
-             history=run.history, schedule=run.history.schedule, rng=run.rng,
+             history=run.history, rng=run.rng,
              preprocessing=self.preprocessing, metadata=self.metadata)  # fmt: skip
         if periodic:
             self.last = path

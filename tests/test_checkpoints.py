@@ -213,6 +213,39 @@ def test_a_monitor_logged_as_none_falls_back_to_the_loss(tmp_path):
     assert _best_epoch(tmp_path) == 2
 
 
+@pytest.mark.parametrize("monitor", ["val_accuracy", "accuracy"])
+def test_best_by_an_accuracy_keeps_the_highest(tmp_path, monitor):
+    """An accuracy is maximised, as EarlyStopping maximises it (the lowest kept the worst epoch);
+    the losses, which fall the other way, do not decide."""
+    run, cp = _run(), Checkpoint(tmp_path, every=None, best=True, monitor=monitor)
+    cp.on_train_begin(run)
+    for loss, acc in [(3.0, 0.5), (2.0, 0.9), (1.0, 0.7)]:
+        run.history.loss.append(loss)
+        cp.on_epoch_end(run.history.epochs - 1, {"loss": loss, "val_loss": loss, monitor: acc,
+                                                 "accuracy": acc}, run)  # fmt: skip
+    assert _best_epoch(tmp_path) == 2
+
+
+def test_val_accuracy_without_validation_falls_back_to_the_training_accuracy(tmp_path):
+    run, cp = _run(), Checkpoint(tmp_path, every=None, best=True, monitor="val_accuracy")
+    cp.on_train_begin(run)
+    for loss, acc in [(3.0, 0.9), (2.0, 0.5), (1.0, 0.7)]:
+        run.history.loss.append(loss)
+        logs = {"loss": loss, "val_loss": None, "accuracy": acc, "val_accuracy": None}
+        cp.on_epoch_end(run.history.epochs - 1, logs, run)
+    assert _best_epoch(tmp_path) == 1
+
+
+def test_an_unknown_or_unrecorded_monitor_is_refused_by_name(tmp_path):
+    message = "unknown monitor 'val_acc'; expected loss, val_loss, accuracy or val_accuracy"
+    with _raises(ValueError, message):
+        Checkpoint(tmp_path, best=True, monitor="val_acc")
+    run, cp = _run(), Checkpoint(tmp_path, every=None, best=True)
+    cp.on_train_begin(run)
+    with _raises(ValueError, "Checkpoint monitors 'val_loss', which is not recorded"):
+        cp.on_epoch_end(0, {"loss": None}, run)
+
+
 def test_a_tie_keeps_the_earlier_best(tmp_path):
     """Only a strictly lower value replaces the best file."""
     run, cp = _run(), Checkpoint(tmp_path, every=None, best=True)

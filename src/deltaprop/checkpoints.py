@@ -6,8 +6,8 @@ and the generator that shuffles the data — as ordinary model files (:func:`del
 atomic: a crash leaves the old file or the new one), named ``epoch-00012.deltaprop`` after the
 epochs done, in a folder of their own (a schedule of your own, which no file can rebuild, is
 left out with a warning: pass it again to resume). It keeps the newest ``keep``, and with ``best``
-also ``best.deltaprop``, the epoch with the lowest ``monitor`` (validation loss where there is
-one).
+also ``best.deltaprop``, the epoch with the best ``monitor`` (the lowest validation loss by
+default; the highest accuracy when an accuracy is monitored).
 When a run is interrupted (``fit(stop=…)``, Ctrl-C in the command line) it writes the state the
 run went back to, the end of the last complete epoch.
 
@@ -34,13 +34,17 @@ if TYPE_CHECKING:
 
 PATTERN = "epoch-{:05d}.deltaprop"
 BEST = "best.deltaprop"
+MONITORS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
 class Checkpoint(Callback):
     """Save the run into ``folder`` every ``every`` epochs and/or ``seconds`` seconds.
 
     ``keep`` newest periodic files are kept (older ones are removed); ``best`` also keeps
-    ``best.deltaprop`` by ``monitor`` (``"val_loss"``, falling back to ``"loss"``). With neither
+    ``best.deltaprop``, the epoch with the best ``monitor``: ``"val_loss"`` or ``"loss"`` (lowest),
+    ``"val_accuracy"`` or ``"accuracy"`` (highest). A monitor the run does not record falls back
+    as :class:`~deltaprop.callbacks.EarlyStopping`'s does (``val_x`` to ``x``), then to the
+    loss beside it (``val_loss`` for a ``val_`` monitor, else ``loss``), then ``loss``. With neither
     ``every`` nor ``seconds`` it writes only when the run is interrupted. ``metadata`` and
     ``preprocessing`` are stored in every file. ``last`` is the newest file written.
     """
@@ -61,6 +65,10 @@ class Checkpoint(Callback):
         self.seconds = None if seconds is None else check_number(seconds, "seconds", 0.0)
         self.keep = check_int(keep, "keep", 1)
         self.best = bool(best)
+        if monitor not in MONITORS:
+            raise ValueError(
+                f"unknown monitor {monitor!r}; expected loss, val_loss, accuracy or val_accuracy"
+            )
         self.monitor = monitor
         self.metadata = metadata
         self.preprocessing = preprocessing
@@ -81,12 +89,20 @@ class Checkpoint(Callback):
             self._save(run, self.folder / PATTERN.format(done))
             self._prune()
         if self.best:
-            value = logs.get(self.monitor, logs.get("val_loss", logs["loss"]))
-            if value is None:
-                value = logs["loss"]
-            if value < self._best_value:
-                self._best_value = value
+            score = self._score(logs)
+            if score < self._best_value:
+                self._best_value = score
                 self._save(run, self.folder / BEST, periodic=False)
+
+    def _score(self, logs: dict) -> float:
+        """The monitored value where it is recorded (else its fallback), negated if it is an
+        accuracy: lower is better."""
+        loss = "val_loss" if self.monitor.startswith("val_") else "loss"
+        for key in (self.monitor, self.monitor.removeprefix("val_"), loss, "loss"):
+            value = logs.get(key)
+            if value is not None:
+                return -value if "accuracy" in key else value
+        raise ValueError(f"Checkpoint monitors {self.monitor!r}, which is not recorded")
 
     def on_interrupt(self, run: TrainingRun) -> None:
         """Write the state the interrupted run went back to (unless that file exists already)."""

@@ -348,3 +348,16 @@ def test_the_warning_points_at_the_line_that_called_fit():
             train(x, y, loss="squared_error", learning_rate=1e-6, epochs=1, batch_size=None)
         assert [w.category for w in caught] == [RuntimeWarning]
         assert caught[0].filename == __file__
+
+
+def test_the_check_speaks_first_so_no_callback_hears_the_epoch_it_stops():
+    """The check runs before the callbacks given (a checkpoint is never written of the epoch
+    that stopped the run); they heard every epoch before it."""
+    x, y = _blobs()
+    net = dp.Network.from_sizes([4, 8, 3], ["relu", "softmax"], seed=1)
+    heard = []
+    record = dp.LambdaCallback(lambda epoch, logs, run: heard.append(epoch))
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError) as info:
+        net.fit(x, y, learning_rate=1000.0, epochs=50, batch_size=16, seed=0, callbacks=[record])
+    assert info.value.history.epochs >= 3
+    assert heard == list(range(info.value.history.epochs - 1))

@@ -790,3 +790,80 @@ def test_the_optimizer_given_ends_with_its_own_learning_rate():
     h = net.fit(x, y, optimizer=opt, epochs=3, schedule=dp.ExponentialDecay(gamma=0.5))
     assert h.learning_rate == [0.2, 0.1, 0.05]
     assert opt.learning_rate == 0.2
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])  # the workspace's buffers, 256-row ones
+def test_saturated_and_dead_shares_are_each_epochs_end_on_the_training_rows(batch_size):
+    """tanh → ReLU → identity. A tanh entry is saturated where ``|1 − a²| < 0.01``; a ReLU unit
+    is dead where ``z ≤ 0`` on every row (the third: bias −100); the other shares are 0."""
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(50, 2)), rng.normal(size=(50, 1))
+    w1, b1 = 3 * rng.normal(size=(4, 2)), rng.normal(size=4)
+    w2, b2 = rng.normal(size=(3, 4)), np.array([0.5, -0.2, -100.0])
+    net = dp.Network.from_weights([w1, w2, rng.normal(size=(1, 3))], [b1, b2, [0.0]],
+                                  ["tanh", "relu", "identity"])  # fmt: skip
+    ends = []
+    record = dp.LambdaCallback(lambda e, logs, run: ends.append(run.network.get_weights()))
+    h = net.fit(x, y, loss="squared_error", learning_rate=0.01, epochs=2, batch_size=batch_size,
+                shuffle=False, callbacks=[record])  # fmt: skip
+    for e, p in enumerate(ends):
+        a1 = np.tanh(x @ p["W1"].T + p["b1"])
+        z2 = a1 @ p["W2"].T + p["b2"]
+        assert np.abs(np.abs(1 - a1**2) - 0.01).min() > 1e-9 and np.abs(z2).min() > 1e-9
+        saturated, dead = np.mean(np.abs(1 - a1**2) < 0.01), np.mean((z2 <= 0).all(axis=0))
+        assert 0 < saturated < 1 and dead == 1 / 3
+        assert h.layer_saturation[e] == pytest.approx([saturated, 0.0, 0.0], abs=1e-15)
+        assert h.layer_dead[e] == pytest.approx([0.0, dead, 0.0], abs=1e-15)
+
+
+def test_the_vanishing_warning_names_the_epoch_counted_from_initial_epoch():
+    """Ten sigmoid layers (σ′ ≤ ¼): the first layer's gradient stays far below 1e-4 of the
+    last's for both epochs of a run resumed after epoch 5: the warning says epoch 7."""
+    from deltaprop.vanishing import CURES, VanishingGradientWarning
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)), rng.uniform(size=(16, 1))
+    net = dp.Network.from_sizes([4] + [6] * 9 + [1], "sigmoid", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = net.fit(x, y, learning_rate=0.1, epochs=2, batch_size=None, initial_epoch=5)
+    (warning,) = [w for w in caught if w.category is VanishingGradientWarning]
+    first, last = h.layer_grad_norms[1][0], h.layer_grad_norms[1][-1]
+    assert str(warning.message) == (
+        f"vanishing gradients: the first layer's gradient norm is {first:.3g}, "
+        f"{first / last:.2g} of the last layer's ({last:.3g}) in epoch 7 (below 0.0001 for 2 "
+        f"epoch(s) in a row), so the early layers barely learn; usual cures: {CURES}"
+    )
+
+
+def test_outputs_too_large_to_compute_are_training_divergence_not_an_error_of_predict():
+    """An untrained output that overflows (inputs 1e300, weight 10) makes the untrained error
+    infinite and the first batch error too: fit stops with DivergenceError. Validation rows that
+    overflow (2 × 1e308) give an infinite validation loss, and the run goes on."""
+    net = dp.Network.from_weights([[[10.0]]], [[0.0]], "identity")
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError, match="became inf"):
+        net.fit([[1e300], [1.0]], [[0.0], [0.0]], loss="squared_error", batch_size=None)
+    net = dp.Network.from_weights([[[2.0]]], [[0.0]], "identity")  # y = 2x exactly
+    h = net.fit([[1.0], [2.0]], [[2.0], [4.0]], loss="squared_error", learning_rate=0.01,
+                epochs=2, batch_size=None, validation_data=([[1e308]], [[0.0]]))  # fmt: skip
+    assert h.val_loss == [math.inf, math.inf] and all(math.isfinite(v) for v in h.loss)
+
+
+def test_targets_are_checked_once_for_rows_summing_to_one(monkeypatch):
+    """Labels made one-hot sum to 1 by construction: checked once for the run, not per batch
+    (softmax + cross-entropy's δ = o − t needs them to)."""
+    from deltaprop import losses, step
+
+    calls = []
+    original = losses.rows_sum_to_one
+
+    def counting(t, exact=False):
+        calls.append(len(t))
+        return original(t, exact)
+
+    monkeypatch.setattr(losses, "rows_sum_to_one", counting)
+    monkeypatch.setattr(step, "rows_sum_to_one", counting)
+    x = np.random.default_rng(0).normal(size=(12, 3))
+    net = dp.Network.from_sizes([3, 4, 3], ["tanh", "softmax"], seed=0)
+    h = net.fit(x, np.arange(12) % 3, epochs=2, batch_size=4, learning_rate=0.1)
+    assert h.updates == 6 and calls == [12]

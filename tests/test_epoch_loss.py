@@ -320,6 +320,29 @@ def test_a_stop_request_ends_the_epoch_after_the_batch_it_follows():
     record = []
     hand_epoch(p, x, t, 0.1, record=record)
     assert r.interrupted and r.updates == 2 and len(asked) == 2
+    # the loss is Σ_b n_b E_b / n over the batches run; a regression counts no correct rows
+    assert r.loss == pytest.approx((4 * record[0]["E"] + 4 * record[1]["E"]) / N, rel=1e-12)
+    assert r.correct == 0
     assert [st.step for st in r.traces] == [1]  # the third update, also asked for, never ran
     for k, v in net.get_weights().items():
         np.testing.assert_allclose(v, record[1]["after"][k], rtol=1e-12, atol=1e-14)
+
+
+def test_an_overflowing_batch_error_ends_the_epoch_with_what_it_had():
+    """The second batch's target of 1e200 overflows its squared error: the epoch ends there,
+    not finite, with one update made, that batch's error as its loss, and the update recorded
+    before it kept."""
+    from deltaprop.epoch import run_epoch
+
+    x, t = data()
+    t[5] = 1e200
+    net = _net()
+    with np.errstate(all="ignore"):
+        r = run_epoch(_step(net), x, t, None, BATCH, trace_at=frozenset({0}))
+    assert r.finite is False and not r.interrupted
+    assert r.updates == 1 and r.loss == math.inf and r.correct == 0
+    assert [st.step for st in r.traces] == [1]
+    # through fit: the DivergenceError's history keeps that recorded update
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError) as info:
+        _fit(_net(), x, t, trace_steps=[0])
+    assert [tr.steps[0].step for tr in info.value.history.traces] == [1]

@@ -4,6 +4,7 @@ The loop's buffered fast path (``Network.workspace``) is checked against hand-wr
 the plain ``Network.gradients`` — an update is θ ← θ − η·∂E/∂θ over the batch, whatever the mode.
 """
 
+import copy
 import math
 import re
 import threading
@@ -867,3 +868,80 @@ def test_targets_are_checked_once_for_rows_summing_to_one(monkeypatch):
     net = dp.Network.from_sizes([3, 4, 3], ["tanh", "softmax"], seed=0)
     h = net.fit(x, np.arange(12) % 3, epochs=2, batch_size=4, learning_rate=0.1)
     assert h.updates == 6 and calls == [12]
+
+
+class _StopAfter:
+    """A stop request (anything with ``is_set()``) that turns true at its ``k + 1``-th reading."""
+
+    def __init__(self, k, signal=None):
+        self.k, self.asked = k, 0
+        if signal is not None:
+            self.signal = signal
+
+    def is_set(self):
+        self.asked += 1
+        return self.asked > self.k
+
+
+def test_a_stop_request_goes_back_to_the_last_complete_epoch():
+    """Batches of 4, 4, 3: the fifth reading is after epoch 2's second batch. Adam's state (its
+    step count 3, its moments) and the weights are those at the end of epoch 1, counted from
+    ``initial_epoch``; the message says where, the error carries the request's signal."""
+    x, y = regression_data(n=11)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    ends = []
+    record = dp.LambdaCallback(lambda e, logs, run: ends.append(
+        (run.network.get_weights(), copy.deepcopy(run.state))))  # fmt: skip
+    with pytest.raises(dp.TrainingInterrupted) as info:
+        net.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=3, batch_size=4, seed=0,
+                initial_epoch=5, callbacks=[record], stop=_StopAfter(4, signal=15))  # fmt: skip
+    error = info.value
+    assert str(error) == "training interrupted during epoch 7: back at the end of epoch 6"
+    assert error.signal == 15 and error.checkpoint is None and error.history.epochs == 1
+    (weights, state), = ends
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, weights[k])
+    assert error.history.optimizer_state["step"] == state["step"] == 3
+    for slot in ("m", "v"):
+        for k, v in state[slot].items():
+            np.testing.assert_array_equal(error.history.optimizer_state[slot][k], v)
+
+
+def test_an_interrupted_run_with_a_checkpoint_says_where_it_is(tmp_path):
+    x, y = regression_data(n=11)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    with pytest.raises(dp.TrainingInterrupted) as info:
+        net.fit(x, y, epochs=3, batch_size=4, seed=0, stop=_StopAfter(4),
+                callbacks=[dp.Checkpoint(tmp_path, every=10)])  # fmt: skip
+    path = tmp_path / "epoch-00001.deltaprop"
+    assert path.exists() and info.value.checkpoint == str(path)
+    assert info.value.signal is None
+    assert str(info.value) == (
+        f"training interrupted during epoch 2: back at the end of epoch 1; checkpoint: {path}"
+    )
+
+
+def test_callbacks_see_every_score_of_the_epoch_in_logs():
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    net = dp.Network.from_sizes([2, 3, 2], ["tanh", "softmax"], seed=0)
+    seen = []
+    record = dp.LambdaCallback(lambda e, logs, run: seen.append(dict(logs)))
+    h = net.fit(x, labels, epochs=2, learning_rate=0.5, batch_size=2, seed=0,
+                validation_data=(x[:3], labels[:3]), callbacks=[record])  # fmt: skip
+    assert seen == [
+        {"loss": h.loss[e], "accuracy": h.accuracy[e], "val_loss": h.val_loss[e],
+         "val_accuracy": h.val_accuracy[e]}
+        for e in range(2)
+    ]  # fmt: skip
+    assert [len(h.loss), len(h.val_accuracy)] == [2, 2]
+
+
+def test_a_recorded_update_of_a_batch_shows_every_row_of_it():
+    """A batch of 4 rows is not one sample given as a vector: its JSON lists the 4 rows."""
+    x, y = regression_data(n=8)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    h = net.fit(x, y, epochs=1, batch_size=4, shuffle=False, trace_steps=[1])
+    (trace,) = h.traces
+    assert trace.single_sample is False
+    np.testing.assert_array_equal(np.array(trace.as_dict()["input"]), x[4:8])

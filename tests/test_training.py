@@ -898,7 +898,7 @@ def test_a_stop_request_goes_back_to_the_last_complete_epoch():
     error = info.value
     assert str(error) == "training interrupted during epoch 7: back at the end of epoch 6"
     assert error.signal == 15 and error.checkpoint is None and error.history.epochs == 1
-    (weights, state), = ends
+    ((weights, state),) = ends
     for k, v in net.get_weights().items():
         np.testing.assert_array_equal(v, weights[k])
     assert error.history.optimizer_state["step"] == state["step"] == 3

@@ -886,18 +886,22 @@ class _StopAfter:
 def test_a_stop_request_goes_back_to_the_last_complete_epoch():
     """Batches of 4, 4, 3: the fifth reading is after epoch 2's second batch. Adam's state (its
     step count 3, its moments) and the weights are those at the end of epoch 1, counted from
-    ``initial_epoch``; the message says where, the error carries the request's signal."""
+    ``initial_epoch``; the message says where, the error carries the request's signal, the
+    optimizer given has its own learning rate again."""
     x, y = regression_data(n=11)
     net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
     ends = []
     record = dp.LambdaCallback(lambda e, logs, run: ends.append(
         (run.network.get_weights(), copy.deepcopy(run.state))))  # fmt: skip
+    adam = dp.optimizers.get_optimizer("adam", learning_rate=0.01)
     with pytest.raises(dp.TrainingInterrupted) as info:
-        net.fit(x, y, optimizer="adam", learning_rate=0.01, epochs=3, batch_size=4, seed=0,
-                initial_epoch=5, callbacks=[record], stop=_StopAfter(4, signal=15))  # fmt: skip
+        net.fit(x, y, optimizer=adam, epochs=3, batch_size=4, seed=0, initial_epoch=5,
+                schedule=dp.ExponentialDecay(gamma=0.5), callbacks=[record],
+                stop=_StopAfter(4, signal=15))  # fmt: skip
     error = info.value
     assert str(error) == "training interrupted during epoch 7: back at the end of epoch 6"
     assert error.signal == 15 and error.checkpoint is None and error.history.epochs == 1
+    assert adam.learning_rate == 0.01  # the schedule's factor taken off again
     ((weights, state),) = ends
     for k, v in net.get_weights().items():
         np.testing.assert_array_equal(v, weights[k])

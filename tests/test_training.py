@@ -949,3 +949,19 @@ def test_a_recorded_update_of_a_batch_shows_every_row_of_it():
     (trace,) = h.traces
     assert trace.single_sample is False
     np.testing.assert_array_equal(np.array(trace.as_dict()["input"]), x[4:8])
+
+
+def test_a_float32_network_s_saturation_is_measured_in_float32():
+    """tanh′ = 1 − a² near the 1 % threshold (z ≈ 2.99322): on these float32 inputs float32
+    arithmetic finds every entry saturated, float64 none. Targets equal the outputs, so the
+    weights never move; small batches take the 256-row buffers, which must be float32 too."""
+    z0 = np.float32(np.arctanh(np.sqrt(0.99)))
+    z = z0 + np.arange(-3000, 3000, dtype=np.float32) * np.spacing(z0)
+    d32 = np.float32(1) - np.tanh(z) ** 2
+    d64 = 1 - np.tanh(z.astype(np.float64)) ** 2
+    x = z[(d32 < np.float32(0.01)) & ~(d64 < 0.01)][:, None]
+    assert len(x) >= 10
+    net = dp.Network.from_weights([[[1.0]], [[1.0]]], [[0.0], [0.0]], ["tanh", "identity"],
+                                  dtype=np.float32)  # fmt: skip
+    h = net.fit(x, np.tanh(x), loss="squared_error", epochs=1, batch_size=4)
+    assert h.layer_saturation == [[1.0, 0.0]]

@@ -4,7 +4,11 @@ The loop's buffered fast path (``Network.workspace``) is checked against hand-wr
 the plain ``Network.gradients`` — an update is θ ← θ − η·∂E/∂θ over the batch, whatever the mode.
 """
 
+import copy
 import math
+import re
+import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -554,3 +558,410 @@ def test_messages_number_epochs_from_initial_epoch(capsys):
         net.fit(x, y * 1e200, epochs=1, learning_rate=1e10, batch_size=4, initial_epoch=7)
     for k, v in net.get_weights().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+# --- fit's contract, setting by setting ---------------------------------------------------------
+
+
+def test_the_defaults_are_ten_quiet_epochs_of_sgd_in_batches_of_32(capsys):
+    """33 samples: a batch of 32 and one of 1 per epoch; SGD's η = 0.01; nothing printed."""
+    x, y = regression_data(n=33, d=2, k=1)
+    history = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0).fit(x, y)
+    assert history.epochs == 10 and history.updates == 10 * 2
+    assert history.learning_rate == [0.01] * 10 and history.optimizer_name == "sgd"
+    assert history.initial_epoch == 0 and history.update_loss == []
+    assert len(history.layer_grad_norms) == 10  # norms tracked
+    assert capsys.readouterr().out == ""
+
+
+def test_zero_epochs_train_nothing_and_warn_nothing():
+    x, y = regression_data(n=5)
+    net = dp.Network.from_weights([[[5.0, 5.0, 5.0]] * 2], [[9.0, 9.0]], "identity")  # far off
+    before = net.get_weights()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = net.fit(x, y, epochs=0, loss="squared_error")
+    assert history.epochs == 0 and history.updates == 0
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+class _Clock:
+    """A ``time.perf_counter`` that moves a quarter second at every reading."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        self.now += 0.25
+        return self.now
+
+
+def test_epoch_seconds_are_each_epochs_own_duration(monkeypatch):
+    """Read twice per epoch (start, end) from a clock that moves ¼ s per reading."""
+    monkeypatch.setattr(dp.training.time, "perf_counter", _Clock())
+    x, y = regression_data(n=6)
+    history = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=0).fit(
+        x, y, epochs=3, batch_size=2, track_norms=False
+    )
+    assert history.epoch_seconds == [0.25, 0.25, 0.25]
+
+
+def test_verbose_prints_one_line_per_epoch_with_every_score(capsys):
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    net = dp.Network.from_sizes([2, 3, 2], ["tanh", "softmax"], seed=0)
+    h = net.fit(x, labels, epochs=2, learning_rate=0.1, batch_size=4, verbose=True,
+                validation_data=(x, labels), initial_epoch=3)  # fmt: skip
+    expected = [
+        f"epoch {4 + e}/5  loss {h.loss[e]:.4f}  accuracy {h.accuracy[e]:.4f}  "
+        f"val_loss {h.val_loss[e]:.4f}  val_accuracy {h.val_accuracy[e]:.4f}"
+        for e in range(2)
+    ]
+    assert capsys.readouterr().out.splitlines() == expected
+
+
+def test_a_batch_error_that_overflows_stops_the_epoch_before_its_update():
+    """Batches of 2 in stored order; the second holds a target of 1e200, whose squared error
+    overflows: the first update was made, the second never is, and the network goes back to
+    the weights the epoch started from."""
+    x = np.ones((4, 1))
+    y = np.array([[0.0], [0.0], [1e200], [0.0]])
+    net = dp.Network.from_weights([[[0.5]]], [[0.0]], "identity")
+    before = net.get_weights()
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError) as info:
+        net.fit(x, y, loss="squared_error", epochs=3, batch_size=2, shuffle=False)
+    assert str(info.value) == (
+        "training diverged at epoch 1, update 2: the loss became inf (try a smaller learning "
+        "rate); the network keeps the weights of its last good epoch (0)."
+    )
+    assert info.value.history.epochs == 0
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_weights_that_overflow_in_an_update_are_caught_after_the_epoch():
+    """o − t = 11 with η = 10³⁰⁸: the update overflows to −∞ while the error before it (60.5)
+    was finite; the epoch counts from ``initial_epoch`` (4), the update is the epoch's first."""
+    net = dp.Network.from_weights([[[1.0]]], [[0.0]], "identity")
+    before = net.get_weights()
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError) as info:
+        net.fit([[1.0]], [[-10.0]], loss="squared_error", learning_rate=1e308, epochs=2,
+                batch_size=None, initial_epoch=4)  # fmt: skip
+    assert str(info.value) == (
+        "training diverged at epoch 5, update 1: the loss became nan (try a smaller learning "
+        "rate); the network keeps the weights of its last good epoch (4)."
+    )
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_a_nan_read_from_a_memmap_names_the_epoch_and_keeps_the_last_good_weights(tmp_path):
+    path = tmp_path / "x.f64"
+    on_disk = np.memmap(path, dtype=np.float64, mode="w+", shape=(6, 2))
+    on_disk[:] = 0.5
+    on_disk[4, 1] = np.nan
+    on_disk.flush()
+    x = np.memmap(path, dtype=np.float64, mode="r", shape=(6, 2))
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    before = net.get_weights()
+    with pytest.raises(ValueError) as info:
+        net.fit(x, np.zeros((6, 1)), epochs=2, batch_size=2, shuffle=False, initial_epoch=2)
+    assert str(info.value) == (
+        "x contains NaN or infinity (at index [4, 1]); training stopped in epoch 3 and the "
+        "network keeps the weights of its last good epoch (2)"
+    )
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "message"),
+    [
+        ({"trace_steps": 3}, TypeError,
+         "trace_steps must be a list of update numbers, e.g. [0, 100]"),
+        ({"trace_steps": None}, TypeError,
+         "trace_steps must be a list of update numbers, e.g. [0, 100]"),
+        ({"trace_steps": [2, -1]}, ValueError, "Invalid trace_steps entry: -1 (expected >= 0)"),
+        ({"divergence_check": "yes"}, TypeError,
+         "divergence_check must be True, False or a DivergenceCheck"),
+        ({"validation_data": (X := np.zeros((4, 2)),)}, ValueError,
+         "validation_data must be a pair (x_val, y_val)"),
+        ({"validation_data": (X, np.zeros((4, 1)), X)}, ValueError,
+         "validation_data must be a pair (x_val, y_val)"),
+        ({"validation_data": np.zeros((2, 4, 2))}, ValueError,
+         "validation_data must be a pair (x_val, y_val)"),
+        ({"early_stopping": -1}, ValueError, "Invalid early_stopping: -1 (expected >= 0)"),
+        ({"learning_rate": 0}, ValueError, "Invalid learning rate: 0 (expected > 0.0)"),
+        ({"epochs": -1}, ValueError, "Invalid epochs: -1 (expected >= 0)"),
+        ({"initial_epoch": -1}, ValueError, "Invalid initial_epoch: -1 (expected >= 0)"),
+        ({"l2": -0.5}, ValueError, "Invalid l2: -0.5 (expected >= 0.0)"),
+        ({"batch_size": 0}, ValueError, "Invalid batch_size: 0 (expected >= 1)"),
+    ],
+)  # fmt: skip
+def test_bad_settings_are_refused_with_the_whole_message(settings, error, message):
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    with pytest.raises(error, match=re.escape(message) + "$"):
+        net.fit(np.zeros((4, 2)), np.zeros((4, 1)), **settings)
+
+
+def test_the_lowest_settings_are_accepted():
+    """A pair given as a list, patience 0, update 0, batches of 1."""
+    x, y = regression_data(n=4, d=2, k=1)
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    h = net.fit(x, y, epochs=3, batch_size=1, trace_steps=[0], early_stopping=0,
+                validation_data=[x, y], divergence_check=False)  # fmt: skip
+    assert h.updates == 4 * h.epochs and [t.steps[0].step for t in h.traces] == [1]
+    assert len(h.val_loss) == h.epochs
+
+
+def test_an_epoch_is_snapshotted_only_when_a_stop_can_be_requested(monkeypatch):
+    """Copying the optimizer state and the generator every epoch is needed only to go back
+    there on a stop request."""
+    taken = []
+    original = dp.training._Snapshot
+
+    def counting(run):
+        taken.append(run)
+        return original(run)
+
+    monkeypatch.setattr(dp.training, "_Snapshot", counting)
+    x, y = regression_data(n=6)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=0)
+    net.fit(x, y, epochs=3, batch_size=2)
+    assert taken == []
+    net.fit(x, y, epochs=3, batch_size=2, stop=threading.Event())  # never set
+    assert len(taken) == 3
+
+
+def test_the_schedule_watches_the_validation_loss_when_there_is_one():
+    """Train y = 1 from w = 0, validate against 0.5: the validation loss turns up at epoch 7
+    while the training loss keeps falling; ReduceOnPlateau acts on the validation loss."""
+    net = dp.Network.from_weights([[[0.0]]], None, "identity")
+    sched = dp.ReduceOnPlateau(factor=0.5, patience=1, threshold=0.0)
+    h = net.fit([[1.0]], [[1.0]], loss="squared_error", learning_rate=0.1, epochs=14,
+                batch_size=None, schedule=sched, validation_data=([[1.0]], [[0.5]]))  # fmt: skip
+    assert h.learning_rate == plateau_rule(h.val_loss, 0.1, 0.5, 1, 0.0)
+    assert h.learning_rate[-1] < 0.1
+    assert all(b < a for a, b in zip(h.loss, h.loss[1:], strict=False))  # training: no plateau
+
+
+class _Begin(dp.Callback):
+    """Keeps what the callbacks are told when training begins."""
+
+    def on_train_begin(self, run):
+        self.initial_loss, self.chance_loss = run.initial_loss, run.chance_loss
+
+
+def test_the_untrained_error_is_measured_on_1024_evenly_spaced_rows():
+    """2,047 rows: every second one (0, 2, …, 2046) exactly; weighted like the batch errors.
+    E₀ is the weighted mean target's error over all rows."""
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(2047, 2)), rng.normal(size=(2047, 1))
+    w = rng.uniform(0.5, 2.0, size=2047)
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    p = net.get_weights()
+    begin = _Begin()
+    net.fit(x, y, loss="squared_error", epochs=1, batch_size=None, sample_weight=w,
+            callbacks=[begin], track_norms=False)  # fmt: skip
+    o = np.tanh(x @ p["W1"].T + p["b1"]) @ p["W2"].T + p["b2"]
+    j = 0.5 * np.sum((o - y) ** 2, axis=1)
+    rows = np.arange(0, 2047, 2)
+    assert len(rows) == 1024
+    assert begin.initial_loss == pytest.approx(np.sum(w[rows] * j[rows]) / w[rows].sum(), rel=1e-12)
+    mean = np.sum(w[:, None] * y, axis=0) / w.sum()
+    e0 = np.sum(w * 0.5 * np.sum((y - mean) ** 2, axis=1)) / w.sum()
+    assert begin.chance_loss == pytest.approx(e0, rel=1e-12)
+
+
+def test_the_history_names_the_optimizer_and_keeps_the_schedule_given():
+    x, y = regression_data(n=4)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=0)
+    sched = dp.ExponentialDecay(gamma=0.5)
+    h = net.fit(x, y, optimizer="adam", epochs=2, schedule=sched)
+    assert h.optimizer_name == "adam" and h.schedule is sched
+    assert net.fit(x, y, epochs=1).schedule is None
+
+
+def test_the_optimizer_given_ends_with_its_own_learning_rate():
+    """The schedule scales η epoch by epoch; afterwards the optimizer is as it was given."""
+    x, y = regression_data(n=4)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=0)
+    opt = dp.optimizers.get_optimizer("sgd", learning_rate=0.2)
+    h = net.fit(x, y, optimizer=opt, epochs=3, schedule=dp.ExponentialDecay(gamma=0.5))
+    assert h.learning_rate == [0.2, 0.1, 0.05]
+    assert opt.learning_rate == 0.2
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])  # the workspace's buffers, 256-row ones
+def test_saturated_and_dead_shares_are_each_epochs_end_on_the_training_rows(batch_size):
+    """tanh → ReLU → identity. A tanh entry is saturated where ``|1 − a²| < 0.01``; a ReLU unit
+    is dead where ``z ≤ 0`` on every row (the third: bias −100); the other shares are 0."""
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(50, 2)), rng.normal(size=(50, 1))
+    w1, b1 = 3 * rng.normal(size=(4, 2)), rng.normal(size=4)
+    w2, b2 = rng.normal(size=(3, 4)), np.array([0.5, -0.2, -100.0])
+    net = dp.Network.from_weights([w1, w2, rng.normal(size=(1, 3))], [b1, b2, [0.0]],
+                                  ["tanh", "relu", "identity"])  # fmt: skip
+    ends = []
+    record = dp.LambdaCallback(lambda e, logs, run: ends.append(run.network.get_weights()))
+    h = net.fit(x, y, loss="squared_error", learning_rate=0.01, epochs=2, batch_size=batch_size,
+                shuffle=False, callbacks=[record])  # fmt: skip
+    for e, p in enumerate(ends):
+        a1 = np.tanh(x @ p["W1"].T + p["b1"])
+        z2 = a1 @ p["W2"].T + p["b2"]
+        assert np.abs(np.abs(1 - a1**2) - 0.01).min() > 1e-9 and np.abs(z2).min() > 1e-9
+        saturated, dead = np.mean(np.abs(1 - a1**2) < 0.01), np.mean((z2 <= 0).all(axis=0))
+        assert 0 < saturated < 1 and dead == 1 / 3
+        assert h.layer_saturation[e] == pytest.approx([saturated, 0.0, 0.0], abs=1e-15)
+        assert h.layer_dead[e] == pytest.approx([0.0, dead, 0.0], abs=1e-15)
+
+
+def test_the_vanishing_warning_names_the_epoch_counted_from_initial_epoch():
+    """Ten sigmoid layers (σ′ ≤ ¼): the first layer's gradient stays far below 1e-4 of the
+    last's for both epochs of a run resumed after epoch 5: the warning says epoch 7."""
+    from deltaprop.vanishing import CURES, VanishingGradientWarning
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)), rng.uniform(size=(16, 1))
+    net = dp.Network.from_sizes([4] + [6] * 9 + [1], "sigmoid", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = net.fit(x, y, learning_rate=0.1, epochs=2, batch_size=None, initial_epoch=5)
+    (warning,) = [w for w in caught if w.category is VanishingGradientWarning]
+    first, last = h.layer_grad_norms[1][0], h.layer_grad_norms[1][-1]
+    assert str(warning.message) == (
+        f"vanishing gradients: the first layer's gradient norm is {first:.3g}, "
+        f"{first / last:.2g} of the last layer's ({last:.3g}) in epoch 7 (below 0.0001 for 2 "
+        f"epoch(s) in a row), so the early layers barely learn; usual cures: {CURES}"
+    )
+
+
+def test_outputs_too_large_to_compute_are_training_divergence_not_an_error_of_predict():
+    """An untrained output that overflows (inputs 1e300, weight 10) makes the untrained error
+    infinite and the first batch error too: fit stops with DivergenceError. Validation rows that
+    overflow (2 × 1e308) give an infinite validation loss, and the run goes on."""
+    net = dp.Network.from_weights([[[10.0]]], [[0.0]], "identity")
+    with np.errstate(all="ignore"), pytest.raises(dp.DivergenceError, match="became inf"):
+        net.fit([[1e300], [1.0]], [[0.0], [0.0]], loss="squared_error", batch_size=None)
+    net = dp.Network.from_weights([[[2.0]]], [[0.0]], "identity")  # y = 2x exactly
+    h = net.fit([[1.0], [2.0]], [[2.0], [4.0]], loss="squared_error", learning_rate=0.01,
+                epochs=2, batch_size=None, validation_data=([[1e308]], [[0.0]]))  # fmt: skip
+    assert h.val_loss == [math.inf, math.inf] and all(math.isfinite(v) for v in h.loss)
+
+
+def test_targets_are_checked_once_for_rows_summing_to_one(monkeypatch):
+    """Labels made one-hot sum to 1 by construction: checked once for the run, not per batch
+    (softmax + cross-entropy's δ = o − t needs them to)."""
+    from deltaprop import losses, step
+
+    calls = []
+    original = losses.rows_sum_to_one
+
+    def counting(t, exact=False):
+        calls.append(len(t))
+        return original(t, exact)
+
+    monkeypatch.setattr(losses, "rows_sum_to_one", counting)
+    monkeypatch.setattr(step, "rows_sum_to_one", counting)
+    x = np.random.default_rng(0).normal(size=(12, 3))
+    net = dp.Network.from_sizes([3, 4, 3], ["tanh", "softmax"], seed=0)
+    h = net.fit(x, np.arange(12) % 3, epochs=2, batch_size=4, learning_rate=0.1)
+    assert h.updates == 6 and calls == [12]
+
+
+class _StopAfter:
+    """A stop request (anything with ``is_set()``) that turns true at its ``k + 1``-th reading."""
+
+    def __init__(self, k, signal=None):
+        self.k, self.asked = k, 0
+        if signal is not None:
+            self.signal = signal
+
+    def is_set(self):
+        self.asked += 1
+        return self.asked > self.k
+
+
+def test_a_stop_request_goes_back_to_the_last_complete_epoch():
+    """Batches of 4, 4, 3: the fifth reading is after epoch 2's second batch. Adam's state (its
+    step count 3, its moments) and the weights are those at the end of epoch 1, counted from
+    ``initial_epoch``; the message says where, the error carries the request's signal, the
+    optimizer given has its own learning rate again."""
+    x, y = regression_data(n=11)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    ends = []
+    record = dp.LambdaCallback(lambda e, logs, run: ends.append(
+        (run.network.get_weights(), copy.deepcopy(run.state))))  # fmt: skip
+    adam = dp.optimizers.get_optimizer("adam", learning_rate=0.01)
+    with pytest.raises(dp.TrainingInterrupted) as info:
+        net.fit(x, y, optimizer=adam, epochs=3, batch_size=4, seed=0, initial_epoch=5,
+                schedule=dp.ExponentialDecay(gamma=0.5), callbacks=[record],
+                stop=_StopAfter(4, signal=15))  # fmt: skip
+    error = info.value
+    assert str(error) == "training interrupted during epoch 7: back at the end of epoch 6"
+    assert error.signal == 15 and error.checkpoint is None and error.history.epochs == 1
+    assert adam.learning_rate == 0.01  # the schedule's factor taken off again
+    ((weights, state),) = ends
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, weights[k])
+    assert error.history.optimizer_state["step"] == state["step"] == 3
+    for slot in ("m", "v"):
+        for k, v in state[slot].items():
+            np.testing.assert_array_equal(error.history.optimizer_state[slot][k], v)
+
+
+def test_an_interrupted_run_with_a_checkpoint_says_where_it_is(tmp_path):
+    x, y = regression_data(n=11)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    with pytest.raises(dp.TrainingInterrupted) as info:
+        net.fit(x, y, epochs=3, batch_size=4, seed=0, stop=_StopAfter(4),
+                callbacks=[dp.Checkpoint(tmp_path, every=10)])  # fmt: skip
+    path = tmp_path / "epoch-00001.deltaprop"
+    assert path.exists() and info.value.checkpoint == str(path)
+    assert info.value.signal is None
+    assert str(info.value) == (
+        f"training interrupted during epoch 2: back at the end of epoch 1; checkpoint: {path}"
+    )
+
+
+def test_callbacks_see_every_score_of_the_epoch_in_logs():
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    net = dp.Network.from_sizes([2, 3, 2], ["tanh", "softmax"], seed=0)
+    seen = []
+    record = dp.LambdaCallback(lambda e, logs, run: seen.append(dict(logs)))
+    h = net.fit(x, labels, epochs=2, learning_rate=0.5, batch_size=2, seed=0,
+                validation_data=(x[:3], labels[:3]), callbacks=[record])  # fmt: skip
+    assert seen == [
+        {"loss": h.loss[e], "accuracy": h.accuracy[e], "val_loss": h.val_loss[e],
+         "val_accuracy": h.val_accuracy[e]}
+        for e in range(2)
+    ]  # fmt: skip
+    assert [len(h.loss), len(h.val_accuracy)] == [2, 2]
+
+
+def test_a_recorded_update_of_a_batch_shows_every_row_of_it():
+    """A batch of 4 rows is not one sample given as a vector: its JSON lists the 4 rows."""
+    x, y = regression_data(n=8)
+    net = dp.Network.from_sizes([3, 4, 2], ["tanh", "identity"], seed=2)
+    h = net.fit(x, y, epochs=1, batch_size=4, shuffle=False, trace_steps=[1])
+    (trace,) = h.traces
+    assert trace.single_sample is False
+    np.testing.assert_array_equal(np.array(trace.as_dict()["input"]), x[4:8])
+
+
+def test_a_float32_network_s_saturation_is_measured_in_float32():
+    """tanh′ = 1 − a² near the 1 % threshold (z ≈ 2.99322): on these float32 inputs float32
+    arithmetic finds every entry saturated, float64 none. Targets equal the outputs, so the
+    weights never move; small batches take the 256-row buffers, which must be float32 too."""
+    z0 = np.float32(np.arctanh(np.sqrt(0.99)))
+    z = z0 + np.arange(-3000, 3000, dtype=np.float32) * np.spacing(z0)
+    d32 = np.float32(1) - np.tanh(z) ** 2
+    d64 = 1 - np.tanh(z.astype(np.float64)) ** 2
+    x = z[(d32 < np.float32(0.01)) & ~(d64 < 0.01)][:, None]
+    assert len(x) >= 10
+    net = dp.Network.from_weights([[[1.0]], [[1.0]]], [[0.0], [0.0]], ["tanh", "identity"],
+                                  dtype=np.float32)  # fmt: skip
+    h = net.fit(x, np.tanh(x), loss="squared_error", epochs=1, batch_size=4)
+    assert h.layer_saturation == [[1.0, 0.0]]

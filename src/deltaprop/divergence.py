@@ -33,6 +33,7 @@ import numpy as np
 
 from .callbacks import Callback
 from .validation import check_int, check_number
+from .vanishing import _outside
 
 if TYPE_CHECKING:
     from .history import History, TrainingRun
@@ -132,5 +133,5 @@ class DivergenceCheck(Callback):
                 f"predicting the mean target. Train for more epochs if the loss is still "
                 f"falling; otherwise try a smaller learning rate.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=_outside(),  # the line that called fit, through Network.fit or not
             )

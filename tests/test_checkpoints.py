@@ -236,6 +236,17 @@ def test_val_accuracy_without_validation_falls_back_to_the_training_accuracy(tmp
     assert _best_epoch(tmp_path) == 1
 
 
+def test_val_accuracy_of_a_regression_without_validation_falls_back_to_the_loss(tmp_path):
+    """No validation data and no accuracy: val_accuracy → accuracy → val_loss → loss."""
+    run, cp = _run(), Checkpoint(tmp_path, every=None, best=True, monitor="val_accuracy")
+    cp.on_train_begin(run)
+    for loss in (3.0, 1.0, 2.0):
+        run.history.loss.append(loss)
+        logs = {"loss": loss, "val_loss": None, "accuracy": None, "val_accuracy": None}
+        cp.on_epoch_end(run.history.epochs - 1, logs, run)
+    assert _best_epoch(tmp_path) == 2
+
+
 def test_an_unknown_or_unrecorded_monitor_is_refused_by_name(tmp_path):
     message = "unknown monitor 'val_acc'; expected loss, val_loss, accuracy or val_accuracy"
     with _raises(ValueError, message):

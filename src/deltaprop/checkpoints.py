@@ -97,8 +97,8 @@ class Checkpoint(Callback):
     def _score(self, logs: dict) -> float:
         """The monitored value where it is recorded (else its fallback), negated if it is an
         accuracy: lower is better."""
-        loss = "val_loss" if self.monitor.startswith("val_") else "loss"
-        for key in (self.monitor, self.monitor.removeprefix("val_"), loss, "loss"):
+        losses = ("val_loss", "loss") if self.monitor.startswith("val_") else ("loss",)
+        for key in (self.monitor, self.monitor.removeprefix("val_"), *losses):
             value = logs.get(key)
             if value is not None:
                 return -value if "accuracy" in key else value

@@ -470,3 +470,25 @@ def test_backward_s_deprecation_warning_names_the_caller(monkeypatch):
     net = _net()
     net.backward(net.forward(np.ones((1, 3))), np.zeros((1, 2)), "squared_error", scale_deltas=True)
     assert seen == [{"stacklevel": 2}]
+
+
+def test_predict_names_a_nan_in_a_memmap_instead_of_calling_it_an_overflow(tmp_path):
+    """A memmap is not scanned on the way in (it may not fit in memory); when an output row is
+    not finite, predict looks for the NaN and names it, rather than blaming large inputs."""
+    path = tmp_path / "x.f64"
+    on_disk = np.memmap(path, dtype=np.float64, mode="w+", shape=(4, 2))
+    on_disk[:] = 1.0
+    on_disk[2, 1] = np.inf
+    on_disk.flush()
+    x = np.memmap(path, dtype=np.float64, mode="r", shape=(4, 2))
+    net = dp.Network.from_weights([np.ones((1, 2))], [np.zeros(1)], "identity")
+    with pytest.raises(ValueError) as info:
+        net.predict(x)
+    assert str(info.value) == "x contains NaN or infinity (first at index [2, 1])"
+    big = np.full((3, 2), 1e308)  # finite inputs whose sum overflows: the rows are named
+    with pytest.raises(OverflowError) as info:
+        net.predict(big)
+    assert str(info.value) == (
+        "the network's output is not finite for 3 of 3 rows (rows 0, 1, 2): their inputs are too "
+        "large for float64 arithmetic (it overflows near 1.8e+308); scale the inputs"
+    )

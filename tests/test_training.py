@@ -675,6 +675,25 @@ def test_a_nan_read_from_a_memmap_names_the_epoch_and_keeps_the_last_good_weight
         np.testing.assert_array_equal(v, before[k])
 
 
+def test_a_nan_in_a_memmap_x_val_is_refused_before_training(tmp_path):
+    """Validation data are scored whole every epoch: a NaN in a memmap ``x_val`` (unchecked on
+    the way in, as training rows are checked batch by batch) gave a NaN val_loss every epoch, in
+    silence; it is refused before the first update, by name and position."""
+    path = tmp_path / "xv.f64"
+    on_disk = np.memmap(path, dtype=np.float64, mode="w+", shape=(5, 2))
+    on_disk[:] = 0.25
+    on_disk[3, 0] = np.nan
+    on_disk.flush()
+    xv = np.memmap(path, dtype=np.float64, mode="r", shape=(5, 2))
+    net = dp.Network.from_sizes([2, 3, 1], ["tanh", "identity"], seed=0)
+    before = net.get_weights()
+    with pytest.raises(ValueError) as info:
+        net.fit(np.ones((6, 2)), np.zeros((6, 1)), epochs=2, validation_data=(xv, np.zeros(5)))
+    assert str(info.value) == "x_val contains NaN or infinity (first at index [3, 0])"
+    for k, v in net.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
 @pytest.mark.parametrize(
     ("settings", "error", "message"),
     [

@@ -42,7 +42,14 @@ from .initializers import default_initializer, get_initializer
 from .layers import Dense
 from .losses import Loss, get_loss, output_delta
 from .summary import Summary, summarise
-from .validation import as_2d_float, check_dtype, check_int, check_sample_weight, per_layer
+from .validation import (
+    as_2d_float,
+    check_dtype,
+    check_int,
+    check_sample_weight,
+    non_finite_outputs,
+    per_layer,
+)
 
 Array = np.ndarray
 
@@ -274,15 +281,8 @@ class Network:
                 stop = min(start + rows, n)
                 zs = [h[: stop - start] for h in hidden] + [out[start:stop]]
                 self._run_forward(ForwardPass(zs, [x[start:stop], *zs]))
-        bad = ~np.isfinite(out).all(axis=1) if check_finite else None
-        if check_finite and bad.any():
-            rows_bad = np.flatnonzero(bad)
-            shown = ", ".join(str(i) for i in rows_bad[:10]) + (" …" if bad.sum() > 10 else "")
-            raise OverflowError(
-                f"the network's output is not finite for {bad.sum()} of {n} rows (rows {shown}): "
-                f"their inputs are too large for {self.dtype} arithmetic (it overflows near "
-                f"{np.finfo(self.dtype).max:.3g}); scale the inputs"
-            )
+        if check_finite and not np.isfinite(out).all():
+            raise non_finite_outputs(x, ~np.isfinite(out).all(axis=1), self.dtype)
         return out
 
     # --- backward ----------------------------------------------------------------------------

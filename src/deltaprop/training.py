@@ -35,7 +35,7 @@ from .schedules import Schedule, get_schedule
 from .step import TrainingStep, targets_normalised
 from .targets import accuracy_kind, count_correct, default_loss, prepare_targets
 from .trace import Trace
-from .validation import check_int, check_number, check_sample_weight
+from .validation import check_finite, check_int, check_number, check_sample_weight
 from .vanishing import VanishingWatch
 
 if TYPE_CHECKING:
@@ -206,6 +206,8 @@ def _plan(network, x, y, loss, optimizer, learning_rate, epochs, batch_size, see
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
         xv = as_inputs(network, validation_data[0], "x_val")
+        if isinstance(xv, np.memmap):  # scored whole every epoch: checked once, block by block
+            check_finite(xv, "x_val")
         val = (xv, prepare_targets(network, validation_data[1], xv.shape[0]))
     cbs = list(callbacks)
     if early_stopping is not None:

@@ -85,6 +85,21 @@ def check_finite(arr: Array, name: str) -> None:
             raise ValueError(f"{name} contains NaN or infinity (first at index [{where}])")
 
 
+def non_finite_outputs(x: Array, bad: Array, dtype) -> Exception:
+    """The error for a network's outputs that are not finite in the rows ``bad`` (a mask):
+    a NaN or infinity in a memmap's ``x`` (unchecked on the way in: it may not fit in memory)
+    raises here, naming where; otherwise the inputs overflowed, and the rows are named."""
+    if isinstance(x, np.memmap):
+        check_finite(x, "x")
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(str(i) for i in rows[:10]) + (" …" if rows.size > 10 else "")
+    return OverflowError(
+        f"the network's output is not finite for {rows.size} of {bad.size} rows (rows {shown}): "
+        f"their inputs are too large for {np.dtype(dtype)} arithmetic (it overflows near "
+        f"{np.finfo(dtype).max:.3g}); scale the inputs"
+    )
+
+
 def check_number(
     value,
     name: str,

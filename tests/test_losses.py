@@ -439,3 +439,23 @@ def test_an_empty_batch_sums_to_one():
     """No rows: nothing contradicts the condition (and max() of nothing is not taken)."""
     assert rows_sum_to_one(np.empty((0, 3))) is True
     assert rows_sum_to_one(np.empty((0, 3)), exact=True) is True
+
+
+def test_the_gradient_of_integer_outputs_is_float64_as_their_value_is():
+    """``value`` takes integer outputs; ``gradient`` did not (a float ∂J/∂o cannot go into an
+    int buffer: NumPy's casting error). Now float64, by hand with integers' clip ε = 1e-15; a
+    float32 output keeps float32."""
+    o, t = np.array([[1, 0]]), np.array([[0.25, 0.75]])
+    c = np.clip(o.astype(np.float64), 1e-15, 1 - 1e-15)
+    expected = {
+        "squared_error": o - t,
+        "mse": 2 * (o - t) / 2,
+        "log_loss": (o - t) / (c * (1 - c)),
+        "cross_entropy": -t / c,
+    }
+    for name, by_hand in expected.items():
+        g = get_loss(name).gradient(o, t)
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, by_hand, rtol=1e-15, atol=0)
+        o32 = np.array([[0.5, 0.25]], np.float32)
+        assert get_loss(name).gradient(o32, t.astype(np.float32)).dtype == np.float32

@@ -136,8 +136,12 @@ class Loss:
         return float(np.dot(j, sample_weight) / np.sum(sample_weight))
 
     def gradient(self, o: Array, t: Array, out: Array | None = None) -> Array:
-        """Per-sample ``∂J/∂o``, shape ``(n, k)``."""
-        return self.gradient_fn(o, t, np.empty_like(o) if out is None else out)
+        """Per-sample ``∂J/∂o``, shape ``(n, k)``: in ``o``'s float dtype (float64 for integer
+        outputs, which ``value`` accepts too), or written into ``out``."""
+        if out is None:
+            o = np.asarray(o)
+            out = np.empty(o.shape, o.dtype if o.dtype.kind == "f" else np.float64)
+        return self.gradient_fn(o, t, out)
 
     def has_shortcut(self, activation: Activation) -> bool:
         """Whether ``δᴸ = o − t`` holds for this loss after ``activation``."""

@@ -62,7 +62,7 @@ def test_zeros():
 
 
 def test_the_relu_family_gets_he_and_the_others_glorot():
-    for act in ("relu", "leaky_relu", "elu"):
+    for act in ("relu", "leaky_relu", "elu", "silu", "gelu", "ReLU", dp.get_activation("gelu")):
         assert ini.default_initializer(act) == "he_uniform"
     for act in ("sigmoid", "tanh", "softmax", "identity", "softplus"):
         assert ini.default_initializer(act) == "glorot_uniform"
@@ -96,3 +96,18 @@ def test_names_aliases_and_callables():
     assert str(info.value) == f"unknown initializer 'orthogonal'; expected one of {names}"
     with pytest.raises(ValueError, match="unknown initializer 3"):
         ini.get_initializer(3)
+
+
+def test_a_registered_activation_declares_its_initializer_and_from_sizes_draws_it():
+    """``register_activation(..., initializer="he_normal")``: a 6 → 4 layer draws N(0, 2/6) from
+    the network's generator; without it, Glorot's U(±√(6/(6 + 4)))."""
+    dp.register_activation("hinge", lambda z: np.maximum(z, 0), lambda z, a: (z > 0) * 1.0,
+                           initializer="he_normal")  # fmt: skip
+    dp.register_activation("plain", lambda z: z, lambda z, a: np.ones_like(z))
+    assert ini.default_initializer("hinge") == "he_normal"
+    assert ini.default_initializer("plain") == "glorot_uniform"
+    he = dp.Network.from_sizes([6, 4], "hinge", seed=3).layers[0].W
+    np.testing.assert_array_equal(he, np.random.default_rng(3).normal(0, math.sqrt(2 / 6), (4, 6)))
+    glorot = dp.Network.from_sizes([6, 4], "plain", seed=3).layers[0].W
+    bound = math.sqrt(6 / 10)
+    np.testing.assert_array_equal(glorot, np.random.default_rng(3).uniform(-bound, bound, (4, 6)))

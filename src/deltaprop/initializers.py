@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .activations import get_activation
+
 Array = np.ndarray
 Initializer = Callable[[int, int, np.random.Generator, np.dtype], Array]
 
@@ -65,12 +67,10 @@ INITIALIZERS: dict[str, Initializer] = {
     "zeros": zeros,
 }
 
-_RELU_FAMILY = {"relu", "leaky_relu", "elu"}
-
-
-def default_initializer(activation: str) -> str:
-    """He for the ReLU family, Glorot otherwise."""
-    return "he_uniform" if activation in _RELU_FAMILY else "glorot_uniform"
+def default_initializer(activation) -> str:
+    """The initialiser an activation (or its name) declares: He for the ReLU-like ones (ReLU,
+    leaky ReLU, ELU, SiLU, GELU), Glorot otherwise (:class:`deltaprop.activations.Activation`)."""
+    return get_activation(activation).initializer
 
 
 def get_initializer(name: str | Initializer) -> Initializer:

@@ -127,7 +127,7 @@ class Network:
         """A network with ``sizes = [inputs, hidden…, outputs]``, weights drawn from ``init``.
 
         ``activations`` is one name per non-input layer (or one name for all). ``init`` defaults to
-        He for the ReLU family and Glorot otherwise; biases start at zero.
+        the one each activation declares (He for ReLU-like ones, Glorot otherwise); biases are 0.
         """
         sizes = list(sizes)
         if len(sizes) < 2 or any(

@@ -50,6 +50,7 @@ def register_activation(
     label: str = "",
     max_derivative: float | None = None,
     can_die: bool = False,
+    initializer: str = "glorot_uniform",
 ) -> Activation:
     """Register a user-defined element-wise activation, or a ready :class:`Activation`.
 
@@ -59,7 +60,8 @@ def register_activation(
     number), ``onnx`` and ``torch`` its equivalents for :func:`deltaprop.export.to_onnx` and
     :func:`~deltaprop.export.to_torch` (see :class:`Activation`). ``max_derivative`` (the largest
     ``|f′|`` of an activation that saturates) and ``can_die`` (``f′`` is exactly 0 on a half-line)
-    let diagnostics report its saturated and dead units.
+    let diagnostics report its saturated and dead units; ``initializer`` names the weights
+    ``Network.from_sizes`` draws for its layers by default.
     """
     if isinstance(name, Activation):
         _REGISTRY[name.name] = name
@@ -91,6 +93,7 @@ def register_activation(
         label=label,
         max_derivative=max_derivative,
         can_die=can_die,
+        initializer=initializer,
     )
     _REGISTRY[name] = act
     return act

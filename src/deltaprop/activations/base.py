@@ -147,6 +147,9 @@ class Activation:
     the ``torch.nn`` namespace (None: no equivalent; a function returning None: no module, ``a =
     z``). ``jacobian_fn(z, a)``: the full Jacobian (n, k, k) of a non-element-wise activation.
     ``label``: a short name for drawings (default: the name's first five letters).
+    ``initializer``: the weights it starts from by default (:mod:`deltaprop.initializers`): He
+    (variance 2/fan_in) for the ReLU-like ones, which pass about half their input's variance on;
+    Glorot otherwise.
 
     What a diagnosis reads (:mod:`deltaprop.saturation`): ``max_derivative`` is the largest
     ``|f′|`` of an activation that saturates (σ: ¼, tanh: 1), None if it does not; an entry with
@@ -169,6 +172,7 @@ class Activation:
     torch: Callable[[Any], Any] | None = field(default=None, compare=False)
     jacobian_fn: Callable[[Array, Array], Array] | None = field(default=None, compare=False)
     label: str = field(default="", compare=False)
+    initializer: str = field(default="glorot_uniform", compare=False)
     max_derivative: float | None = field(default=None, compare=False)
     can_die: bool = field(default=False, compare=False)
 

@@ -74,6 +74,7 @@ RELU = Activation(
     onnx=onnx_op("Relu"),
     torch=lambda nn: nn.ReLU(),
     label="ReLU",
+    initializer="he_uniform",
     can_die=True,  # f′ = 0 for every z ≤ 0
 )
 
@@ -113,6 +114,7 @@ LEAKY_RELU = Activation(
     ),
     torch=lambda nn: nn.LeakyReLU(LEAKY_SLOPE),
     label="lReLU",
+    initializer="he_uniform",
 )
 
 
@@ -162,6 +164,7 @@ ELU = Activation(
     ),
     torch=lambda nn: nn.ELU(alpha=1.0),
     label="ELU",
+    initializer="he_uniform",
     max_derivative=1.0,  # f′ = 1 for z > 0, eᶻ → 0 as z → −∞
 )
 

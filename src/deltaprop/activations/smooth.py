@@ -174,6 +174,7 @@ SILU = Activation(
     onnx=OnnxGraph((("Sigmoid", ("z",), "s", {}), ("Mul", ("z", "s"), "a", {}))),
     torch=lambda nn: nn.SiLU(),
     label="SiLU",
+    initializer="he_uniform",  # ReLU-like: z·σ(z) ≈ z above 0, ≈ 0 well below
 )
 
 
@@ -264,6 +265,7 @@ GELU = Activation(
     ),
     torch=lambda nn: nn.GELU(approximate="tanh"),
     label="GELU",
+    initializer="he_uniform",  # ReLU-like, as SiLU
 )
 
 ACTIVATIONS = (SIGMOID, TANH, SOFTPLUS, SILU, GELU)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .validation import as_2d_float
+from .validation import as_2d_float, check_real_dtype
 
 if TYPE_CHECKING:
     from .network import Network
@@ -31,10 +31,7 @@ def as_inputs(network: Network, x, name: str) -> Array:
         # Kept on disk: checked and cast batch by batch, never copied whole. Its dtype is checked
         # here, as as_2d_float checks an array's: a complex x_val would otherwise be refused only
         # by the first epoch's validation, under the name "x", after that epoch's updates.
-        if not (np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)):
-            raise TypeError(f"{name} must hold numbers, got an array of dtype {x.dtype}")
-        if np.issubdtype(x.dtype, np.complexfloating):
-            raise TypeError(f"{name} must hold real numbers, got complex dtype {x.dtype}")
+        check_real_dtype(x.dtype, name)
         if x.ndim != 2 or x.shape[1] != network.layers[0].inputs:
             raise ValueError(
                 f"{name} must have shape (n, {network.layers[0].inputs}), got {x.shape}"

@@ -42,6 +42,18 @@ class LambdaCallback(Callback):
         self._fn(epoch, logs, run)
 
 
+MONITORS = ("loss", "val_loss", "accuracy", "val_accuracy")  # accuracies are maximised
+
+
+def check_monitor(monitor: str) -> str:
+    """``monitor`` if it names a score ``fit`` records, else a ValueError listing them."""
+    if monitor not in MONITORS:
+        raise ValueError(
+            f"unknown monitor {monitor!r}; expected loss, val_loss, accuracy or val_accuracy"
+        )
+    return monitor
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -57,11 +69,7 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         restore_best_weights: bool = True,
     ):
-        if monitor not in ("loss", "val_loss", "accuracy", "val_accuracy"):
-            raise ValueError(
-                f"unknown monitor {monitor!r}; expected loss, val_loss, accuracy or val_accuracy"
-            )
-        self.monitor = monitor
+        self.monitor = check_monitor(monitor)
         self.patience = check_int(patience, "patience", 0)
         self.min_delta = check_number(min_delta, "min_delta", 0.0)
         self.restore_best_weights = restore_best_weights

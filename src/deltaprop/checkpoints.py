@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .callbacks import Callback
+from .callbacks import Callback, check_monitor
 from .validation import check_int, check_number
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 PATTERN = "epoch-{:05d}.deltaprop"
 BEST = "best.deltaprop"
-MONITORS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
 class Checkpoint(Callback):
@@ -65,11 +64,7 @@ class Checkpoint(Callback):
         self.seconds = None if seconds is None else check_number(seconds, "seconds", 0.0)
         self.keep = check_int(keep, "keep", 1)
         self.best = bool(best)
-        if monitor not in MONITORS:
-            raise ValueError(
-                f"unknown monitor {monitor!r}; expected loss, val_loss, accuracy or val_accuracy"
-            )
-        self.monitor = monitor
+        self.monitor = check_monitor(monitor)
         self.metadata = metadata
         self.preprocessing = preprocessing
         self.last: Path | None = None

@@ -46,12 +46,7 @@ def as_2d_float(
             arr = np.asarray(x)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{name} could not be read as a numeric array: {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got complex dtype {arr.dtype}")
+    check_real_dtype(arr.dtype, name)
     if arr.ndim == 1:
         arr = arr.reshape(1, -1) if allow_1d_as == "sample" else arr.reshape(-1, 1)
     elif arr.ndim == 0:
@@ -67,6 +62,14 @@ def as_2d_float(
         # A memmap may be larger than memory; its finiteness is checked batch by batch instead.
         check_finite(arr, name)
     return arr
+
+
+def check_real_dtype(dtype: np.dtype, name: str) -> None:
+    """Refuse an array's dtype unless it holds real numbers (bools included), by name."""
+    if not (np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {dtype}")
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {dtype}")
 
 
 def check_finite(arr: Array, name: str) -> None:
